@@ -1,0 +1,6 @@
+"""Domain exceptions of the console. Views turn them into form errors or
+messages, manage.py commands into CommandError."""
+
+
+class LimitReached(Exception):
+    """A contract already holds the most rows of a kind that it may hold."""

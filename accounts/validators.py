@@ -1,0 +1,41 @@
+"""Pure rules for the fields of a user ID: no database, no request.
+
+Forms, services, the CSV importer and the model fields all call these, so a rule
+is written once. Each error carries a code so that tests and callers can tell
+the rules apart.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+LOGIN_ID_MIN_LENGTH = 4
+LOGIN_ID_MAX_LENGTH = 60
+# Half-width letters, digits and the symbols the guide shows in login IDs.
+LOGIN_ID_CHARACTERS = re.compile(r"[A-Za-z0-9@._-]+")
+PHONE_CHARACTERS = re.compile(r"[0-9+-]+")
+
+
+def validate_login_id(value: str) -> None:
+    """ログインID: 4–60 half-width letters, digits and @ . _ -"""
+    if not LOGIN_ID_CHARACTERS.fullmatch(value):
+        raise ValidationError(
+            _("ログインIDには半角英数字と記号（@ . _ -）のみ使用できます。"),
+            code="login_id_characters",
+        )
+    if not LOGIN_ID_MIN_LENGTH <= len(value) <= LOGIN_ID_MAX_LENGTH:
+        raise ValidationError(
+            _("ログインIDは%(min)d～%(max)d文字で入力してください。"),
+            code="login_id_length",
+            params={"min": LOGIN_ID_MIN_LENGTH, "max": LOGIN_ID_MAX_LENGTH},
+        )
+
+
+def validate_phone(value: str) -> None:
+    """連絡先電話番号: half-width digits and + -"""
+    if value and not PHONE_CHARACTERS.fullmatch(value):
+        raise ValidationError(
+            _("連絡先電話番号には半角数字と記号（+ -）のみ使用できます。"),
+            code="phone_characters",
+        )

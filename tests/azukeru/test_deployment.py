@@ -1,0 +1,99 @@
+"""Production posture and the real gunicorn."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from azukeru import settings as project_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 20 + "-production-only-secret-key-for-the-check-0123456789",
+    "ALLOWED_HOSTS": "console.example.jp",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.jp:587",
+}
+
+
+def run_manage(*args, env):
+    environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_argon2_is_the_first_password_hasher():
+    assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_sqlite_writers_queue_instead_of_failing():
+    if project_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        options = project_settings.DATABASES["default"]["OPTIONS"]
+        assert options["transaction_mode"] == "IMMEDIATE"
+        assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_check_deploy_is_clean_in_production():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_server():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", "1"],
+        cwd=ROOT,
+        env={**os.environ, "BIND": f"127.0.0.1:{port}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(process.stderr.read().decode())
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_gunicorn_serves_the_login_page_with_csp(gunicorn_server):
+    with urllib.request.urlopen(f"{gunicorn_server}/login/", timeout=10) as response:  # noqa: S310
+        body = response.read().decode()
+        assert response.status == 200
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "ログインID" in body
+    with urllib.request.urlopen(f"{gunicorn_server}/static/css/console.css", timeout=10) as css:  # noqa: S310
+        assert css.status == 200

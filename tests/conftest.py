@@ -1,0 +1,102 @@
+"""Shared fixtures: named personas of two contracts, so that every
+cross-contract test is one line.
+
+Contract A: administrator `admin-a`, user IDs `taro-a` and `hana-a`.
+Contract B: administrator `admin-b`, user ID `jiro-b`.
+"""
+
+import itertools
+
+import pytest
+
+from accounts import services
+from accounts.models import Role, User
+
+PASSWORD = "Vq7xLp3Rz9"  # obeys every password rule of the console
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is the production hasher (see test_settings); tests hash with MD5
+    so that a persona costs microseconds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture
+def make_contract(db):
+    """Create a contract with its administrator through the service; return the administrator."""
+
+    def make(login_id=None, **fields):
+        n = next(_sequence)
+        login_id = login_id or f"admin-{n}"
+        fields.setdefault("email", f"{login_id}@example.jp")
+        fields.setdefault("password", PASSWORD)
+        return services.contract_create(login_id=login_id, actor=None, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    """A user ID of a contract (利用者)."""
+
+    def make(contract, login_id=None, **fields):
+        login_id = login_id or f"user-{next(_sequence)}"
+        fields.setdefault("email", f"{login_id}@example.jp")
+        user = User(login_id=login_id, contract=contract, role=Role.USER, **fields)
+        user.nickname = user.nickname or user.email
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_a(make_contract):
+    return make_contract("admin-a")
+
+
+@pytest.fixture
+def contract_a(admin_a):
+    return admin_a.contract
+
+
+@pytest.fixture
+def users_a(contract_a, make_user):
+    return [make_user(contract_a, "taro-a"), make_user(contract_a, "hana-a")]
+
+
+@pytest.fixture
+def admin_b(make_contract):
+    return make_contract("admin-b")
+
+
+@pytest.fixture
+def contract_b(admin_b):
+    return admin_b.contract
+
+
+@pytest.fixture
+def users_b(contract_b, make_user):
+    return [make_user(contract_b, "jiro-b")]
+
+
+@pytest.fixture
+def support_staff(db):
+    return User.objects.create_superuser("support-1", "support@example.jp", PASSWORD)
+
+
+@pytest.fixture
+def admin_client_a(client, admin_a):
+    """A browser signed in as contract A's administrator."""
+    client.force_login(admin_a)
+    return client
