@@ -112,24 +112,22 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first, so that a locked-out login ID + IP is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.auth.ConsoleBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# The guide's password rules (accounts/password_validation.py), in the order the
+# guide lists them, plus Django's list of commonly used passwords.
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
-    },
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        "OPTIONS": {"user_attributes": ("login_id", "email")},
-    },
+    {"NAME": "accounts.password_validation.LengthValidator"},
+    {"NAME": "accounts.password_validation.CharacterKindsValidator"},
+    {"NAME": "accounts.password_validation.LoginIdValidator"},
+    {"NAME": "accounts.password_validation.CommonEnglishWordValidator"},
+    {"NAME": "accounts.password_validation.RepeatedOrSequentialValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
