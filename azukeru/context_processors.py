@@ -4,15 +4,20 @@ from django.urls import reverse
 from azukeru.menu import MENU
 
 
+def support_contact() -> dict:
+    """The support contact of the guide's back page (settings), for pages and mails."""
+    return {
+        "name": settings.SUPPORT_CONTACT_NAME,
+        "phone": settings.SUPPORT_PHONE,
+        "hours": settings.SUPPORT_HOURS,
+    }
+
+
 def console(request):
     """What the frame shows on every page: service name, support contact, menu."""
     return {
         "service_name": settings.SERVICE_NAME,
-        "support": {
-            "name": settings.SUPPORT_CONTACT_NAME,
-            "phone": settings.SUPPORT_PHONE,
-            "hours": settings.SUPPORT_HOURS,
-        },
+        "support": support_contact(),
         "console_menu": [
             {"label": label, "url": reverse(url_name) if url_name else None}
             for label, url_name in MENU

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "devicekeys",
+    "django_tasks",
+    "django_tasks_db",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +198,14 @@ else:
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server never hangs a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@azukeru.example.jp")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Notification mail (notifications/) ---------------------------------------------
+# Mails are recorded in the outbox table with the change that causes them and
+# delivered after commit by a task (the Django Tasks API of django-tasks). The ORM
+# backend keeps the queue in this database; `manage.py db_worker` runs the tasks and
+# `manage.py sweep_mail --every 60` re-queues retries and deliveries a dead worker
+# left behind. Another backend (django-tasks-rq, ...) is a change of TASKS only.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- What the frame shows ---------------------------------------------------------
 SERVICE_NAME = env.str("SERVICE_NAME", default="フレッツ・あずけ～る PRO")

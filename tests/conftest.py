@@ -100,3 +100,13 @@ def admin_client_a(client, admin_a):
     """A browser signed in as contract A's administrator."""
     client.force_login(admin_a)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _deliver_mail_on_commit(settings):
+    """Notification mail (notifications.services.notify) is delivered as soon as the
+    commit callbacks run, with no worker: the delivery task runs on django-tasks'
+    ImmediateBackend. So after `django_capture_on_commit_callbacks(execute=True)`
+    the mail is in `mailoutbox`. tests/notifications switches back to the database
+    queue where it tests the worker itself."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

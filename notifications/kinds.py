@@ -1,0 +1,66 @@
+"""The kinds of notification mail the guide sends, and the context each one takes.
+
+Pure rules: no database, no request. `notify()` checks a call against these
+before anything is recorded, so a typo, a missing value or a password passed by
+mistake fails loudly in the caller's test instead of reaching a mailbox.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    USER_CREATED = "user_created", _("利用者ID作成")
+    USER_CHANGED = "user_changed", _("利用者ID変更")
+    USER_DELETED = "user_deleted", _("利用者ID削除")
+    DEVICE_KEY_ISSUED = "device_key_issued", _("端末認証キー発行")
+    DEVICE_KEY_REISSUED = "device_key_reissued", _("端末認証キー再発行")
+
+
+USER_CREATED = Kind.USER_CREATED
+USER_CHANGED = Kind.USER_CHANGED
+USER_DELETED = Kind.USER_DELETED
+DEVICE_KEY_ISSUED = Kind.DEVICE_KEY_ISSUED
+DEVICE_KEY_REISSUED = Kind.DEVICE_KEY_REISSUED
+
+# The context each kind takes: name -> (type, required). Nothing else is accepted,
+# so no mail can ever be given a password to carry.
+_DEVICE_KEY = {"key": (str, True), "device_name": (str, True)}
+CONTEXT = {
+    Kind.USER_CREATED: {},
+    Kind.USER_CHANGED: {"changed_fields": (list, False), "password_changed": (bool, False)},
+    Kind.USER_DELETED: {},
+    Kind.DEVICE_KEY_ISSUED: _DEVICE_KEY,
+    Kind.DEVICE_KEY_REISSUED: _DEVICE_KEY,
+}
+
+# Context values that are secrets: wiped from the outbox row once the mail is sent.
+SECRET_CONTEXT = frozenset({"key"})
+
+
+def clean_context(kind: str, context: dict) -> tuple[Kind, dict]:
+    """Check a notify() call; return the kind and a JSON-ready copy of its context.
+
+    Raises ValueError for an unknown kind and TypeError for a context that does
+    not fit the kind (unknown, missing or mistyped values).
+    """
+    kind = Kind(kind)
+    allowed = CONTEXT[kind]
+    unknown = sorted(set(context) - set(allowed))
+    if unknown:
+        raise TypeError(f"notify({kind.value!r}) takes no {', '.join(unknown)}")
+    cleaned = {}
+    for name, (expected, required) in allowed.items():
+        if name not in context:
+            if required:
+                raise TypeError(f"notify({kind.value!r}) needs {name}")
+            continue
+        value = context[name]
+        if expected is list:
+            if isinstance(value, str) or not hasattr(value, "__iter__"):
+                raise TypeError(f"{name} must be a list of field names or labels")
+            value = [str(item) for item in value]
+        elif not isinstance(value, expected):
+            raise TypeError(f"{name} must be a {expected.__name__}")
+        cleaned[name] = value
+    return kind, cleaned

@@ -1,0 +1,99 @@
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import LOGIN_ID_MAX_LENGTH
+from notifications import schedule
+from notifications.kinds import Kind
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("送信待ち")
+    SENDING = "sending", _("送信中")
+    SENT = "sent", _("送信済み")
+    FAILED = "failed", _("送信失敗")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def due(self, now):
+        """Mails an attempt should start on now: waiting ones whose time has come,
+        and ones whose last attempt outlived its lease (the worker died)."""
+        return self.filter(
+            Q(status=Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=Status.SENDING, last_attempt_at__lte=now - schedule.ATTEMPT_LEASE)
+        )
+
+    def without_queued_task(self, now):
+        """Mails with no delivery task still to come: none was queued since the last
+        attempt started, or the one queued is presumed lost."""
+        return self.filter(
+            Q(enqueued_at__isnull=True)
+            | Q(last_attempt_at__isnull=False, enqueued_at__lte=F("last_attempt_at"))
+            | Q(enqueued_at__lte=now - schedule.REQUEUE_AFTER)
+        )
+
+
+class Notification(models.Model):
+    """One notification mail in the outbox: the source of truth of its delivery.
+
+    Recorded by `notifications.services.notify` in the transaction of the change
+    that causes it, with a snapshot of everything the mail says (the user row may
+    be deleted in the same transaction). Delivery tasks only ever carry its id.
+    """
+
+    kind = models.CharField(_("種類"), max_length=32, choices=Kind.choices)
+    status = models.CharField(
+        _("状態"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # The idempotency key of this mail; also its Message-ID.
+    key = models.UUIDField(_("識別キー"), default=uuid.uuid4, unique=True, editable=False)
+    contract = models.ForeignKey(
+        "accounts.Contract",
+        verbose_name=_("契約"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    login_id = models.CharField(_("ログインID"), max_length=LOGIN_ID_MAX_LENGTH)
+    recipient = models.EmailField(_("宛先"))
+    language = models.CharField(_("言語"), max_length=8)
+    administrator_login_id = models.CharField(
+        _("管理者のログインID"), max_length=LOGIN_ID_MAX_LENGTH, blank=True
+    )
+    context = models.JSONField(_("内容"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("発生日時"), default=timezone.now)
+    # Start of the retry period (GIVE_UP_AFTER); a resend starts a new one.
+    queued_at = models.DateTimeField(_("送信開始日時"), default=timezone.now)
+    enqueued_at = models.DateTimeField(_("タスク登録日時"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("次回送信日時"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("送信試行回数"), default=0)
+    last_attempt_at = models.DateTimeField(_("最終送信試行日時"), null=True, blank=True)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("送信失敗日時"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("通知メール")
+        verbose_name_plural = _("通知メール")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="notification_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=Kind.values), name="notification_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "failed_at"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind} → {self.login_id}"
