@@ -7,6 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scoping import ContractScopedQuerySet
 from accounts.validators import LOGIN_ID_MAX_LENGTH, validate_login_id, validate_phone
 
+# What the administrator sets on a user ID (the guide's fields D–G are also the
+# user's own to change later).
+PROFILE_FIELDS = ("login_id", "email", "display_name", "title", "department", "phone")
+
+
+class ContractQuerySet(models.QuerySet):
+    def lock(self, contract: "Contract") -> "Contract":
+        """Serialise the writers of one contract: its limits (999 user IDs, 999 device
+        keys) are counted under this row lock. On SQLite the IMMEDIATE write
+        transaction already holds the database lock. Call inside transaction.atomic()."""
+        return self.select_for_update().get(pk=contract.pk)
+
 
 class Contract(models.Model):
     """契約: the tenant. One administrator and at most USER_LIMIT user IDs."""
@@ -15,6 +27,8 @@ class Contract(models.Model):
 
     name = models.CharField(_("契約名"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    objects = ContractQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("契約")

@@ -1,2 +1,92 @@
-# Device authentication keys (端末認証キー) arrive with their own issue; they will
-# subclass accounts.scoping.ContractScopedModel like every contract-owned row.
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import ContractScopedModel
+from devicekeys import rules
+from devicekeys.rules import Action, By, KeyState, Status
+
+
+class DeviceKey(ContractScopedModel):
+    """端末認証キー: lets one login ID in from one browser, phone app or tool.
+
+    The key is a one-time enrollment code. While no device has registered it,
+    `key` holds it in clear for the administrator to read out. Registration
+    moves it to `key_hash` (salted, Django's password hasher), keeps only its
+    last 2 characters in `key_suffix` for display, and empties `key`, so a
+    registered key can never be entered or shown again. Status changes go
+    through devicekeys.services, which ask devicekeys.rules.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("端末を利用するログインID"),
+        on_delete=models.CASCADE,
+        related_name="device_keys",
+    )
+    device_name = models.CharField(_("端末名"), max_length=rules.DEVICE_NAME_MAX_LENGTH)
+    key = models.CharField(_("端末認証キー"), max_length=rules.KEY_LENGTH, blank=True)
+    key_hash = models.CharField(max_length=128, blank=True, editable=False)
+    key_suffix = models.CharField(max_length=rules.KEY_VISIBLE_SUFFIX, editable=False)
+    status = models.CharField(
+        _("ステータス"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    wrong_entries = models.PositiveSmallIntegerField(_("誤入力回数"), default=0)
+    created_at = models.DateTimeField(_("キー作成日時"), default=timezone.now)
+    registered_at = models.DateTimeField(_("キー登録日時"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("端末認証キー")
+        verbose_name_plural = _("端末認証キー")
+        constraints = [
+            # Case-sensitive on SQLite and PostgreSQL alike (binary / deterministic collation).
+            models.UniqueConstraint(
+                fields=["contract", "key"],
+                condition=~models.Q(key=""),
+                name="device_key_unique_in_contract",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values),
+                name="device_key_status_valid",
+            ),
+            # Unregistered: the key in clear, no hash. Registered: only the hash.
+            models.CheckConstraint(
+                condition=(
+                    (~models.Q(key="") & models.Q(key_hash="", registered_at__isnull=True))
+                    | (models.Q(key="", registered_at__isnull=False) & ~models.Q(key_hash=""))
+                ),
+                name="device_key_clear_until_registered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contract", "created_at"]),
+            models.Index(fields=["contract", "registered_at"]),
+            models.Index(fields=["contract", "user"]),
+        ]
+
+    def __str__(self):
+        # Never the key: this string reaches logs and error pages.
+        return self.device_name
+
+    @property
+    def is_registered(self) -> bool:
+        return self.registered_at is not None
+
+    @property
+    def state(self) -> KeyState:
+        return KeyState(Status(self.status), registered=self.is_registered)
+
+    @property
+    def shown_key(self) -> str:
+        """The key as the administrator sees it: in clear until registered, then masked."""
+        return self.key or rules.masked_key(self.key_suffix)
+
+    @property
+    def can_stop(self) -> bool:
+        return rules.allowed(Action.STOP, self.state, by=By.ADMINISTRATOR)
+
+    @property
+    def can_unstop(self) -> bool:
+        return rules.allowed(Action.UNSTOP, self.state, by=By.ADMINISTRATOR)

@@ -1,0 +1,85 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import LOGIN_ID_MAX_LENGTH
+from devicekeys import rules
+from devicekeys.selectors import DEFAULT_SORT, SORTS, key_user_list
+from devicekeys.services import UNKNOWN_USER
+
+
+def _device_name_input() -> forms.TextInput:
+    # maxlength only as a hint to the browser: the message comes from the rule.
+    return forms.TextInput(attrs={"maxlength": rules.DEVICE_NAME_MAX_LENGTH, "autocomplete": "off"})
+
+
+class KeyFilterForm(forms.Form):
+    """The list's filters (GET). A value that does not validate is ignored."""
+
+    login_id = forms.CharField(
+        label=_("ログインID（部分一致）"),
+        required=False,
+        max_length=LOGIN_ID_MAX_LENGTH,
+        widget=forms.SearchInput,
+    )
+    status = forms.ChoiceField(
+        label=_("ステータス"),
+        required=False,
+        choices=[("", _("すべて")), *rules.Status.choices],
+    )
+    sort = forms.ChoiceField(required=False, choices=[(name, name) for name in SORTS])
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "login_id": data.get("login_id", ""),
+            "status": data.get("status", ""),
+            "sort": data.get("sort") or DEFAULT_SORT,
+        }
+
+
+class KeyIssueForm(forms.Form):
+    """端末認証キー新規発行: the login ID that will use the device."""
+
+    user = forms.ModelChoiceField(
+        label=_("端末を利用するログインID"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": _("端末を利用するログインIDを選択してください。"),
+            "invalid_choice": UNKNOWN_USER,
+        },
+    )
+    device_name = forms.CharField(
+        label=_("端末名"),
+        required=False,
+        widget=_device_name_input(),
+        help_text=_("省略すると「端末-番号」になります。あとから一覧の「編集」で変更できます。"),
+    )
+
+    def __init__(self, *args, contract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = key_user_list(contract=contract)
+
+    def clean_device_name(self):
+        name = self.cleaned_data["device_name"]
+        return rules.clean_device_name(name) if name else ""
+
+
+class KeyRenameForm(forms.Form):
+    """端末名変更."""
+
+    device_name = forms.CharField(
+        label=_("端末名"),
+        widget=_device_name_input(),
+        error_messages={"required": rules.DEVICE_NAME_REQUIRED},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["device_name"].help_text = _(
+            "%(max)d文字以内。同じ端末名を複数の端末に付けることもできます。"
+        ) % {"max": rules.DEVICE_NAME_MAX_LENGTH}
+
+    def clean_device_name(self):
+        return rules.clean_device_name(self.cleaned_data["device_name"])

@@ -1,0 +1,169 @@
+"""Pure rules of device authentication keys (端末認証キー): no database, no request.
+
+- the key format: 8 characters from A–Z a–z 0–9, drawn with `secrets`,
+  compared case-sensitively;
+- how a registered key is shown: masked but for its last 2 characters;
+- the device name (端末名): 1–32 characters after trimming;
+- the status state machine: which action may move a key from which state to
+  which, and who may trigger it (the administrator or the sign-in flow).
+
+Services ask `apply()` before every change, and the list asks `allowed()`
+which buttons to offer, so the rules are written once.
+"""
+
+import secrets
+import string
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from devicekeys.exceptions import InvalidTransition
+
+KEY_LIMIT = 999  # per contract (1契約につき999個まで)
+KEY_LENGTH = 8
+KEY_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
+KEY_VISIBLE_SUFFIX = 2  # characters of a registered key still shown
+KEY_MASK = "*"
+WRONG_ENTRY_LIMIT = 3  # wrong entries after which a key becomes 無効
+DEVICE_NAME_MAX_LENGTH = 32
+DEVICE_NAME_REQUIRED = _("端末名を入力してください。")
+
+
+# --- The key ------------------------------------------------------------------------
+
+
+def generate_key() -> str:
+    """A new key: KEY_LENGTH characters drawn from KEY_ALPHABET with `secrets`."""
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+def is_well_formed_key(value: str) -> bool:
+    return len(value) == KEY_LENGTH and all(c in KEY_ALPHABET for c in value)
+
+
+def key_suffix(key: str) -> str:
+    """What is kept in clear once the key is registered."""
+    return key[-KEY_VISIBLE_SUFFIX:]
+
+
+def masked_key(suffix: str) -> str:
+    """A registered key as the list shows it: `******Zg`."""
+    return KEY_MASK * (KEY_LENGTH - len(suffix)) + suffix
+
+
+# --- The device name ----------------------------------------------------------------
+
+
+def clean_device_name(value: str) -> str:
+    """端末名: trimmed, 1–32 characters, no control characters. Returns the trimmed name."""
+    name = (value or "").strip()
+    if not name:
+        raise ValidationError(DEVICE_NAME_REQUIRED, code="device_name_required")
+    if len(name) > DEVICE_NAME_MAX_LENGTH:
+        raise ValidationError(
+            _("端末名は%(max)d文字以内で入力してください（現在%(length)d文字）。"),
+            code="device_name_length",
+            params={"max": DEVICE_NAME_MAX_LENGTH, "length": len(name)},
+        )
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise ValidationError(
+            _("端末名に使用できない文字（改行や制御文字）が含まれています。"),
+            code="device_name_characters",
+        )
+    return name
+
+
+# --- The state machine --------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    """ステータス, in the guide's words."""
+
+    ACTIVE = "active", _("利用中")
+    STOPPED = "stopped", _("利用停止")
+    INVALID = "invalid", _("無効")
+
+
+class By(StrEnum):
+    """Who triggers an action."""
+
+    ADMINISTRATOR = "administrator"
+    SIGN_IN = "sign_in"  # the sign-in flow, on behalf of the user entering the key
+
+
+class Action(StrEnum):
+    ISSUE = "issue"
+    RENAME = "rename"
+    REISSUE = "reissue"
+    STOP = "stop"
+    UNSTOP = "unstop"
+    DELETE = "delete"
+    REGISTER = "register"
+    MARK_INVALID = "mark_invalid"
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """A key's state: its status, and whether a device has registered it."""
+
+    status: Status
+    registered: bool
+
+
+NEW = KeyState(Status.ACTIVE, registered=False)  # issued or reissued, waiting for a device
+IN_USE = KeyState(Status.ACTIVE, registered=True)
+STOPPED_NEW = KeyState(Status.STOPPED, registered=False)
+STOPPED_IN_USE = KeyState(Status.STOPPED, registered=True)
+INVALID = KeyState(Status.INVALID, registered=False)
+
+STATES = (NEW, IN_USE, STOPPED_NEW, STOPPED_IN_USE, INVALID)  # every state a key can be in
+GONE = None  # no key: before ISSUE, after DELETE
+
+WHO = {
+    Action.ISSUE: By.ADMINISTRATOR,
+    Action.RENAME: By.ADMINISTRATOR,
+    Action.REISSUE: By.ADMINISTRATOR,
+    Action.STOP: By.ADMINISTRATOR,
+    Action.UNSTOP: By.ADMINISTRATOR,
+    Action.DELETE: By.ADMINISTRATOR,
+    Action.REGISTER: By.SIGN_IN,
+    Action.MARK_INVALID: By.SIGN_IN,
+}
+
+# (action, state before) -> state after. A pair missing here is refused.
+TRANSITIONS: dict[tuple[Action, KeyState | None], KeyState | None] = {
+    (Action.ISSUE, GONE): NEW,
+    **{(Action.RENAME, s): s for s in STATES},
+    # A new key value: registration cleared, status 利用中. The way out of 無効.
+    **{(Action.REISSUE, s): NEW for s in STATES},
+    # 遠隔アクセスロック, and back. A 無効 key offers neither.
+    (Action.STOP, NEW): STOPPED_NEW,
+    (Action.STOP, IN_USE): STOPPED_IN_USE,
+    (Action.UNSTOP, STOPPED_NEW): NEW,
+    (Action.UNSTOP, STOPPED_IN_USE): IN_USE,
+    **{(Action.DELETE, s): GONE for s in STATES},
+    # A key is a one-time enrollment code: only an unregistered, usable key can be entered.
+    (Action.REGISTER, NEW): IN_USE,
+    (Action.MARK_INVALID, NEW): INVALID,
+}
+
+
+def allowed(action: Action, state: KeyState | None, *, by: By) -> bool:
+    return WHO[action] == by and (action, state) in TRANSITIONS
+
+
+def apply(action: Action, state: KeyState | None, *, by: By) -> KeyState | None:
+    """The state after `action`; InvalidTransition when the rules refuse it."""
+    if not allowed(action, state, by=by):
+        raise InvalidTransition(action, state, by)
+    return TRANSITIONS[(action, state)]
+
+
+def after_wrong_entry(wrong_entries: int) -> tuple[int, bool]:
+    """One more wrong entry: the new count, and whether the key now becomes 無効."""
+    wrong_entries += 1
+    return wrong_entries, wrong_entries >= WRONG_ENTRY_LIMIT

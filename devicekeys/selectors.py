@@ -1,0 +1,65 @@
+"""Reads of device authentication keys. Each takes the contract it reads for."""
+
+from django.db.models import F, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Contract, User
+from devicekeys.models import DeviceKey
+
+# ?sort= values of the list, and the order each stands for (ties broken by id).
+SORTS = {
+    "created": (F("created_at").asc(), F("pk").asc()),
+    "-created": (F("created_at").desc(), F("pk").desc()),
+    "registered": (F("registered_at").asc(nulls_last=True), F("pk").asc()),
+    "-registered": (F("registered_at").desc(nulls_last=True), F("pk").desc()),
+}
+DEFAULT_SORT = "-created"  # newest first: a key just issued is on the first page
+
+
+def device_key_list(
+    *,
+    contract: Contract,
+    user: User | None = None,
+    login_id: str = "",
+    status: str = "",
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[DeviceKey]:
+    """The keys of the list, with their login IDs in the same query; `login_id`
+    matches part of the login ID."""
+    keys = DeviceKey.objects.for_contract(contract).select_related("user")
+    if user is not None:
+        keys = keys.filter(user=user)
+    if login_id:
+        keys = keys.filter(user__login_id__icontains=login_id)
+    if status:
+        keys = keys.filter(status=status)
+    return keys.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def device_key_count(*, contract: Contract) -> int:
+    return DeviceKey.objects.for_contract(contract).count()
+
+
+def access_device_key(contract: Contract, pk: int, *, for_update: bool = False) -> DeviceKey:
+    """One key of this contract; 404 alike for a missing id and another contract's.
+    `for_update` locks the row until the end of the transaction."""
+    keys = DeviceKey.objects.for_contract(contract).select_related("user")
+    if for_update:
+        keys = keys.select_for_update(of=("self",))
+    return get_object_or_404(keys, pk=pk)
+
+
+def key_user_list(*, contract: Contract, search: str = "") -> QuerySet[User]:
+    """The contract's user IDs a key can be issued to, by login ID; `search`
+    matches the login ID or the mail address."""
+    users = User.objects.for_contract(contract).users()
+    if search:
+        users = users.filter(Q(login_id__icontains=search) | Q(email__icontains=search))
+    return users.order_by("login_id")
+
+
+def key_user_with_login_id(*, contract: Contract, login_id: str) -> User | None:
+    """The contract's user ID with exactly this login ID (case-insensitively), if any."""
+    if not login_id:
+        return None
+    return User.objects.for_contract(contract).users().with_login_id(login_id).first()

@@ -1,0 +1,279 @@
+"""端末認証キー管理: the screens of chapter 2 of the guide.
+
+Each view: guard → access_device_key → form → one service call → message →
+redirect. Every page that shows a key is sent with Cache-Control: no-store.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.exceptions import LimitReached
+from accounts.guards import administrator_required
+from accounts.selectors import access_user
+from devicekeys import rules
+from devicekeys.exceptions import InvalidTransition
+from devicekeys.forms import KeyFilterForm, KeyIssueForm, KeyRenameForm
+from devicekeys.selectors import (
+    access_device_key,
+    device_key_count,
+    device_key_list,
+    key_user_list,
+    key_user_with_login_id,
+)
+from devicekeys.services import (
+    KEY_LIMIT_REACHED,
+    device_key_delete,
+    device_key_issue,
+    device_key_reissue,
+    device_key_rename,
+    device_key_stop,
+    device_key_stop_all_for_user,
+    device_key_unstop,
+)
+
+KEYS_PER_PAGE = 50
+SEARCH_USERS_FROM = 10  # the issue screen offers a search when the contract has more user IDs
+SORTABLE = {"created": _("キー作成日時"), "registered": _("キー登録日時")}
+
+
+def _limit_message() -> str:
+    return KEY_LIMIT_REACHED % {"limit": rules.KEY_LIMIT}
+
+
+def _back_to_list(request) -> str:
+    """Where a screen returns: the list page it came from (filters, sort and page
+    kept, passed along as `next`), else the list."""
+    back = request.POST.get("next") or request.GET.get("next", "")
+    list_url = reverse("devicekeys:key-list")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    same_list = back == list_url or back.startswith(f"{list_url}?")
+    return back if safe and same_list else list_url
+
+
+def _sort_columns(sort: str) -> list[dict]:
+    """The sortable date columns: label, the sort their header link sets, and aria-sort."""
+    columns = []
+    for name, label in SORTABLE.items():
+        if sort == name:
+            next_sort, aria = f"-{name}", "ascending"
+        elif sort == f"-{name}":
+            next_sort, aria = name, "descending"
+        else:
+            next_sort, aria = f"-{name}", None
+        columns.append({"label": label, "next": next_sort, "aria": aria})
+    return columns
+
+
+@administrator_required
+@never_cache
+@require_GET
+def key_list(request):
+    """端末認証キー一覧."""
+    contract = request.contract
+    filter_form = KeyFilterForm(request.GET)
+    filters = filter_form.filters()
+    keys = device_key_list(contract=contract, **filters)
+    page = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
+    key_count = device_key_count(contract=contract)
+    context = {
+        "title": _("端末認証キー一覧"),
+        "filter_form": filter_form,
+        "filtered": bool(filters["login_id"] or filters["status"]),
+        "filtered_user": key_user_with_login_id(contract=contract, login_id=filters["login_id"]),
+        "page": page,
+        "sort_columns": _sort_columns(filters["sort"]),
+        "key_count": key_count,
+        "key_limit": rules.KEY_LIMIT,
+        "limit_message": _limit_message() if key_count >= rules.KEY_LIMIT else "",
+        "wrong_entry_limit": rules.WRONG_ENTRY_LIMIT,
+        "device_name_max_length": rules.DEVICE_NAME_MAX_LENGTH,
+    }
+    return render(request, "devicekeys/key_list.html", context)
+
+
+@administrator_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def key_issue(request):
+    """端末認証キー新規発行."""
+    contract = request.contract
+    form = KeyIssueForm(request.POST if request.method == "POST" else None, contract=contract)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = device_key_issue(
+                contract=contract,
+                user=form.cleaned_data["user"],
+                device_name=form.cleaned_data["device_name"],
+                actor=request.user,
+            )
+        except LimitReached as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "端末認証キーを発行し、%(login_id)s のメールアドレスに通知しました"
+                    "（端末名: %(name)s）。"
+                )
+                % {"login_id": key.user.login_id, "name": key.device_name},
+            )
+            return redirect("devicekeys:key-list")
+    search = request.GET.get("q", "").strip()
+    user_total = key_user_list(contract=contract).count()
+    key_count = device_key_count(contract=contract)
+    context = {
+        "title": _("端末認証キー新規発行"),
+        "form": form,
+        "users": key_user_list(contract=contract, search=search),
+        "user_total": user_total,
+        "offer_search": user_total > SEARCH_USERS_FROM or bool(search),
+        "search": search,
+        "selected": str(form["user"].value() or ""),
+        "key_count": key_count,
+        "key_limit": rules.KEY_LIMIT,
+        "limit_message": _limit_message() if key_count >= rules.KEY_LIMIT else "",
+    }
+    return render(request, "devicekeys/key_issue.html", context)
+
+
+@administrator_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def key_rename(request, pk):
+    """端末名変更: the page without JavaScript, and the in-place edit of the list
+    (which asks for JSON)."""
+    key = access_device_key(request.contract, pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    form = KeyRenameForm(
+        request.POST if request.method == "POST" else None,
+        initial={"device_name": key.device_name},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            key = device_key_rename(
+                contract=request.contract,
+                key=key,
+                device_name=form.cleaned_data["device_name"],
+                actor=request.user,
+            )
+            message = _("端末名を「%(name)s」に変更しました。") % {"name": key.device_name}
+            if wants_json:
+                return JsonResponse({"device_name": key.device_name, "message": message})
+            messages.success(request, message)
+            return redirect(_back_to_list(request))
+        if wants_json:
+            return JsonResponse({"errors": form.errors["device_name"]}, status=400)
+    context = {
+        "title": _("端末名変更"),
+        "form": form,
+        "key": key,
+        "back": _back_to_list(request),
+    }
+    return render(request, "devicekeys/key_rename.html", context)
+
+
+def _status_view(service, label, done):
+    """A list action (再発行, 停止, 停止解除): POST only, one service call, a message
+    (`done`, or why the status rules refused it), back to the list page."""
+
+    @administrator_required
+    @never_cache
+    @require_POST
+    def view(request, pk):
+        key = access_device_key(request.contract, pk)
+        names = {"name": key.device_name, "login_id": key.user.login_id}
+        try:
+            service(contract=request.contract, key=key, actor=request.user)
+        except InvalidTransition:
+            refused = _(
+                "「%(name)s」の端末認証キーはステータスが「%(status)s」のため、"
+                "%(action)sできません。"
+            ) % {**names, "status": key.get_status_display(), "action": label}
+            if key.status == rules.Status.INVALID:
+                refused += _("無効になった端末認証キーは再発行してください。")
+            messages.error(request, refused)
+        else:
+            messages.success(request, done % names)
+        return redirect(_back_to_list(request))
+
+    view.__doc__ = f"{label}: {service.__doc__}"
+    return view
+
+
+key_reissue = _status_view(
+    device_key_reissue,
+    _("再発行"),
+    _(
+        "「%(name)s」の端末認証キーを再発行し、%(login_id)s のメールアドレスに通知しました。"
+        "以前のキーを登録した端末からはご利用できなくなります。"
+    ),
+)
+key_stop = _status_view(
+    device_key_stop,
+    _("停止"),
+    _(
+        "「%(name)s」（%(login_id)s）の端末認証キーを停止しました。"
+        "このキーを登録した端末からはご利用できなくなります。"
+    ),
+)
+key_unstop = _status_view(
+    device_key_unstop,
+    _("停止解除"),
+    _("「%(name)s」（%(login_id)s）の端末認証キーの停止を解除しました。"),
+)
+
+
+@administrator_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def key_delete(request, pk):
+    """端末認証キーの削除確認, then 削除する."""
+    key = access_device_key(request.contract, pk)
+    if request.method == "POST":
+        device_key_delete(contract=request.contract, key=key, actor=request.user)
+        messages.success(
+            request,
+            _("「%(name)s」（%(login_id)s）の端末認証キーを削除しました。")
+            % {"name": key.device_name, "login_id": key.user.login_id},
+        )
+        return redirect(_back_to_list(request))
+    context = {"title": _("端末認証キーの削除確認"), "key": key, "back": _back_to_list(request)}
+    return render(request, "devicekeys/key_delete.html", context)
+
+
+@administrator_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def user_keys_stop(request, user_id):
+    """「このログインIDの全キーを停止」: a confirmation, then every key of one login ID stopped."""
+    user = access_user(request.contract, user_id)
+    list_of_user = reverse("devicekeys:key-list") + "?" + urlencode({"login_id": user.login_id})
+    if request.method == "POST":
+        stopped = device_key_stop_all_for_user(
+            contract=request.contract, user=user, actor=request.user
+        )
+        messages.success(
+            request,
+            _("%(login_id)s の端末認証キーを%(count)d件停止しました。")
+            % {"login_id": user.login_id, "count": stopped},
+        )
+        return redirect(list_of_user)
+    keys = list(device_key_list(contract=request.contract, user=user))
+    context = {
+        "title": _("このログインIDの全キーを停止"),
+        "target": user,
+        "keys": keys,
+        "stoppable": sum(key.can_stop for key in keys),
+        "back": list_of_user,
+    }
+    return render(request, "devicekeys/user_keys_stop.html", context)

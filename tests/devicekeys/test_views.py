@@ -1,0 +1,554 @@
+"""端末認証キー管理 as the administrator sees it: the list, each action, the
+contract boundary, and bad input."""
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.templatetags.static import static
+from django.test import Client
+from django.urls import reverse
+
+from devicekeys import rules, services
+from devicekeys.models import DeviceKey
+from devicekeys.rules import Status
+
+LIST = reverse("devicekeys:key-list")
+ISSUE = reverse("devicekeys:key-issue")
+KEY_ACTIONS = ["key-rename", "key-reissue", "key-stop", "key-unstop", "key-delete"]
+
+
+def url(name, key):
+    return reverse(f"devicekeys:{name}", args=[key.pk])
+
+
+def page_of(response) -> str:
+    return response.content.decode()
+
+
+def rows(page: str) -> list[str]:
+    return re.findall(r"<tr>\s*<td data-label=.*?</tr>", page, re.S)
+
+
+def row_of(page: str, device_name: str) -> str:
+    [row] = [r for r in rows(page) if f"data-device-name>{device_name}<" in r]
+    return row
+
+
+def messages_of(page: str) -> str:
+    found = re.search(r'<ul class="messages".*?</ul>', page, re.S)
+    return found.group(0) if found else ""
+
+
+# --- The list -----------------------------------------------------------------------
+
+
+def test_menu_leads_to_the_list(admin_client_a):
+    console = page_of(admin_client_a.get(reverse("accounts:console")))
+    assert f'href="{LIST}"' in console
+
+
+def test_list_shows_the_guides_columns_note_and_count(admin_client_a, key_a):
+    response = admin_client_a.get(LIST)
+    page = page_of(response)
+    assert response.status_code == 200
+    for heading in [
+        "端末名",
+        "端末認証キー",
+        "端末を利用するログインID",
+        "ステータス",
+        "ステータス切替",
+        "キー作成日時",
+        "キー登録日時",
+    ]:
+        assert f"{heading}</th>" in page or f'>{heading}<span class="sort-mark"' in page
+    assert "利用者が端末認証キーを3回間違えた場合、ステータスが「無効」となります。" in page
+    assert "端末認証キー新規発行" in page
+    assert re.search(r"<strong>1</strong> / 999", page)
+
+
+def test_a_row_shows_name_key_login_id_status_and_actions(admin_client_a, key_a):
+    row = row_of(page_of(admin_client_a.get(LIST)), "Chrome")
+    assert f'<code class="device-key">{key_a.key}</code>' in row
+    assert ">taro-a<" in row
+    assert "利用中" in row
+    assert "編集" in row and "再発行" in row and "停止" in row and "削除" in row
+    assert "停止解除" not in row
+    assert "未登録" in row
+
+
+def test_dates_are_shown_in_the_guides_format_in_tokyo_time(admin_client_a, key_a, register_key):
+    register_key(key_a)
+    DeviceKey.objects.filter(pk=key_a.pk).update(
+        created_at=datetime(2020, 3, 17, 4, 54, tzinfo=UTC),
+        registered_at=datetime(2020, 6, 15, 0, 13, tzinfo=UTC),
+    )
+    row = row_of(page_of(admin_client_a.get(LIST)), "Chrome")
+    assert ">2020/03/17 13:54<" in row
+    assert ">2020/06/15 09:13<" in row
+
+
+def test_a_registered_key_is_masked_but_for_its_last_two_characters(
+    admin_client_a, key_a, register_key
+):
+    value = key_a.key
+    register_key(key_a)
+    page = page_of(admin_client_a.get(LIST))
+    assert value not in page
+    assert f"******{value[-2:]}" in row_of(page, "Chrome")
+
+
+@pytest.mark.parametrize(
+    ("status", "label", "offers", "hides"),
+    [
+        (Status.ACTIVE, "利用中", ["停止", "再発行", "削除"], ["停止解除"]),
+        (Status.STOPPED, "利用停止", ["停止解除", "再発行", "削除"], [">停止<"]),
+        (Status.INVALID, "無効", ["再発行", "削除"], [">停止<", "停止解除"]),
+    ],
+)
+def test_each_status_is_named_in_words_and_offers_its_actions(
+    admin_client_a, key_a, status, label, offers, hides
+):
+    DeviceKey.objects.filter(pk=key_a.pk).update(status=status)
+    row = row_of(page_of(admin_client_a.get(LIST)), "Chrome")
+    status_cell = re.search(r'<span class="status status-\w+">.*?</td>', row, re.S).group(0)
+    assert label in status_cell  # a word, not a colour alone
+    for action in offers:
+        assert action in row
+    for action in hides:
+        assert action not in row
+
+
+def test_the_list_is_never_cached(admin_client_a, key_a):
+    for page_url in [LIST, ISSUE, url("key-rename", key_a), url("key-delete", key_a)]:
+        response = admin_client_a.get(page_url)
+        assert "no-store" in response.headers["Cache-Control"], page_url
+
+
+def test_no_key_appears_in_a_link_or_form_address(admin_client_a, users_a, issue_key):
+    keys = [issue_key(users_a[0]).key for _ in range(5)]
+    page = page_of(admin_client_a.get(LIST))
+    addresses = re.findall(r'(?:href|action)="([^"]*)"', page)
+    assert addresses
+    for key in keys:
+        assert key in page
+        assert not any(key in address for address in addresses)
+
+
+def test_device_names_are_shown_escaped(admin_client_a, users_a, issue_key):
+    issue_key(users_a[0], device_name="<b>PC</b>")
+    page = page_of(admin_client_a.get(LIST))
+    assert "&lt;b&gt;PC&lt;/b&gt;" in page
+    assert "<b>PC</b>" not in page
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_the_list_costs_the_same_few_queries_whatever_the_rows(
+    admin_client_a, users_a, issue_key, fill_keys, django_assert_max_num_queries, count
+):
+    fill_keys(users_a[0], count - 2)
+    register = issue_key(users_a[1])
+    services.device_key_register(contract=register.contract, key=register)
+    issue_key(users_a[1])
+    with django_assert_max_num_queries(10):
+        response = admin_client_a.get(LIST)
+    assert response.status_code == 200
+    with django_assert_max_num_queries(10):
+        admin_client_a.get(LIST, {"login_id": "taro-a", "status": "active", "sort": "registered"})
+
+
+def test_filter_by_login_id_and_status(admin_client_a, users_a, issue_key):
+    taro, hana = users_a
+    issue_key(taro, device_name="taro-pc")
+    stopped = issue_key(taro, device_name="taro-phone")
+    services.device_key_stop(contract=taro.contract, key=stopped, actor=None)
+    issue_key(hana, device_name="hana-pc")
+
+    page = page_of(admin_client_a.get(LIST, {"login_id": "TARO"}))
+    assert {"taro-pc", "taro-phone"} == set(re.findall(r"data-device-name>([^<]+)<", page))
+
+    page = page_of(admin_client_a.get(LIST, {"login_id": "taro-a", "status": "stopped"}))
+    assert re.findall(r"data-device-name>([^<]+)<", page) == ["taro-phone"]
+
+    page = page_of(admin_client_a.get(LIST, {"status": "invalid"}))
+    assert "条件に一致する端末認証キーはありません。" in page
+
+
+def test_sort_by_created_and_registered(admin_client_a, users_a, issue_key, register_key):
+    names = ["first", "second", "third"]
+    keys = [issue_key(users_a[0], device_name=name) for name in names]
+    for day, key in enumerate(keys, start=1):
+        DeviceKey.objects.filter(pk=key.pk).update(created_at=datetime(2024, 1, day, tzinfo=UTC))
+    register_key(keys[2])
+    register_key(keys[0])
+
+    def order(sort):
+        page = page_of(admin_client_a.get(LIST, {"sort": sort}))
+        return re.findall(r"data-device-name>([^<]+)<", page)
+
+    assert order("created") == ["first", "second", "third"]
+    assert order("-created") == ["third", "second", "first"]
+    assert order("") == ["third", "second", "first"]  # newest first by default
+    assert order("registered") == ["third", "first", "second"]  # unregistered last
+    assert order("-registered") == ["first", "third", "second"]
+
+
+def test_pagination_keeps_the_filters(admin_client_a, users_a, fill_keys):
+    fill_keys(users_a[0], 55)
+    first = page_of(admin_client_a.get(LIST, {"login_id": "taro"}))
+    assert len(rows(first)) == 50
+    assert "?login_id=taro&amp;page=2" in first
+    second = page_of(admin_client_a.get(LIST, {"login_id": "taro", "page": 2}))
+    assert len(rows(second)) == 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "lost"}, {"sort": "key"}, {"page": "abc"}, {"page": "99"}, {"login_id": "x" * 500}],
+)
+def test_odd_filter_values_are_ignored_not_an_error(admin_client_a, key_a, query):
+    assert admin_client_a.get(LIST, query).status_code == 200
+
+
+def test_empty_list_says_how_to_start(admin_client_a):
+    assert "「端末認証キー新規発行」から発行してください" in page_of(admin_client_a.get(LIST))
+
+
+# --- 新規発行 --------------------------------------------------------------------------
+
+
+def test_issue_page_lists_login_ids_with_mail_addresses(admin_client_a, users_a, users_b):
+    page = page_of(admin_client_a.get(ISSUE))
+    assert "taro-a" in page and "taro-a@example.jp" in page
+    assert "hana-a" in page and "hana-a@example.jp" in page
+    assert "jiro-b" not in page
+    assert ">admin-a<" not in page
+    assert "発行する" in page
+
+
+def test_issue_page_is_searchable_when_the_list_is_long(admin_client_a, contract_a, make_user):
+    for n in range(12):
+        make_user(contract_a, f"staff-{n:02d}")
+    make_user(contract_a, "keiri-yamada", email="yamada@keiri.example.jp")
+    page = page_of(admin_client_a.get(ISSUE))
+    assert 'name="q"' in page
+    found = page_of(admin_client_a.get(ISSUE, {"q": "KEIRI"}))
+    assert "keiri-yamada" in found
+    assert "staff-00" not in found
+
+
+def test_issuing_a_key_mails_it_and_shows_it_in_the_list(
+    admin_client_a, users_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_a.post(ISSUE, {"user": users_a[1].pk, "device_name": "iPhone"})
+    assert response.status_code == 302
+    assert response.url == LIST
+    key = DeviceKey.objects.get()
+    assert key.user == users_a[1]
+    assert mailoutbox[0].to == ["hana-a@example.jp"]
+    assert key.key in mailoutbox[0].body
+    page = page_of(admin_client_a.get(LIST))
+    assert "hana-a のメールアドレスに通知しました" in messages_of(page)
+    assert key.key in row_of(page, "iPhone")
+
+
+def test_issuing_without_a_name_gives_a_default_one(admin_client_a, users_a):
+    admin_client_a.post(ISSUE, {"user": users_a[0].pk})
+    assert DeviceKey.objects.get().device_name == "端末-1"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "端末を利用するログインIDを選択してください。"),
+        ({"user": "999999"}, "選択したログインIDが見つかりません。"),
+        ({"user": "abc"}, "選択したログインIDが見つかりません。"),
+        ({"user": "USER_OF_B"}, "選択したログインIDが見つかりません。"),
+        ({"user": "ADMIN"}, "選択したログインIDが見つかりません。"),
+        ({"user": "TARO", "device_name": "x" * 33}, "端末名は32文字以内で入力してください"),
+    ],
+)
+def test_bad_issue_input_is_a_field_message_and_issues_nothing(
+    admin_client_a, admin_a, users_a, users_b, data, message
+):
+    ids = {"USER_OF_B": users_b[0].pk, "ADMIN": admin_a.pk, "TARO": users_a[0].pk}
+    data = {name: ids.get(value, value) for name, value in data.items()}
+    response = admin_client_a.post(ISSUE, data)
+    assert response.status_code == 200
+    assert message in page_of(response)
+    assert 'class="field-errors"' in page_of(response)
+    assert not DeviceKey.objects.exists()
+
+
+def test_at_999_keys_the_screens_say_to_delete_one_first(admin_client_a, users_a, fill_keys):
+    fill_keys(users_a[0], 999)
+    limit = "追加で作成するには、不要な端末認証キーを削除してください。"
+    listing = page_of(admin_client_a.get(LIST))
+    assert limit in listing
+    assert f'href="{ISSUE}"' not in listing
+    assert limit in page_of(admin_client_a.get(ISSUE))
+    response = admin_client_a.post(ISSUE, {"user": users_a[1].pk})
+    assert response.status_code == 200
+    assert limit in page_of(response)
+    assert DeviceKey.objects.count() == 999
+
+
+def test_issue_without_user_ids_explains_what_to_do(admin_client_a):
+    assert "先にメニューの「利用者ID管理」から利用者IDを作成してください" in page_of(
+        admin_client_a.get(ISSUE)
+    )
+
+
+# --- 端末名変更 ------------------------------------------------------------------------
+
+
+def test_rename_without_javascript(admin_client_a, key_a):
+    back = f"{LIST}?login_id=taro"
+    form = page_of(admin_client_a.get(url("key-rename", key_a), {"next": back}))
+    assert 'value="Chrome"' in form
+    assert f'value="{back}"' in form
+    response = admin_client_a.post(
+        url("key-rename", key_a), {"device_name": " Chrome-16 ", "next": back}
+    )
+    assert response.status_code == 302
+    assert response.url == back
+    key_a.refresh_from_db()
+    assert key_a.device_name == "Chrome-16"
+    page = page_of(admin_client_a.get(LIST))
+    assert "端末名を「Chrome-16」に変更しました。" in messages_of(page)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "端末名を入力してください。"),
+        ("   ", "端末名を入力してください。"),
+        ("x" * 33, "端末名は32文字以内で入力してください（現在33文字）。"),
+    ],
+)
+def test_rename_form_shows_a_field_message_for_a_bad_name(admin_client_a, key_a, name, message):
+    response = admin_client_a.post(url("key-rename", key_a), {"device_name": name})
+    assert response.status_code == 200
+    assert message in page_of(response)
+    key_a.refresh_from_db()
+    assert key_a.device_name == "Chrome"
+
+
+def test_the_list_loads_the_in_place_editor_as_a_static_file(admin_client_a, key_a):
+    page = page_of(admin_client_a.get(LIST))
+    script = re.search(r'<script src="([^"]+)"', page).group(1)
+    assert script == static("js/device-key-rename.js")
+    assert (Path(settings.BASE_DIR) / "static/js/device-key-rename.js").is_file()
+    assert "<script>" not in page and " onclick=" not in page
+    assert f'href="{url("key-rename", key_a)}?next=' in row_of(page, "Chrome")
+
+
+def test_rename_in_place_as_the_script_does_it(db, admin_a, key_a):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_a)
+    page = page_of(browser.get(LIST))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    json = {"HTTP_ACCEPT": "application/json"}
+
+    refused = browser.post(url("key-rename", key_a), {"device_name": "x"}, **json)
+    assert refused.status_code == 403  # no CSRF token, no change
+
+    nothing = browser.post(url("key-rename", key_a), {"csrfmiddlewaretoken": token}, **json)
+    assert nothing.status_code == 400
+
+    bad = browser.post(
+        url("key-rename", key_a), {"device_name": "", "csrfmiddlewaretoken": token}, **json
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {"errors": ["端末名を入力してください。"]}
+
+    good = browser.post(
+        url("key-rename", key_a), {"device_name": "経理のPC", "csrfmiddlewaretoken": token}, **json
+    )
+    assert good.status_code == 200
+    assert good.json() == {
+        "device_name": "経理のPC",
+        "message": "端末名を「経理のPC」に変更しました。",
+    }
+    key_a.refresh_from_db()
+    assert key_a.device_name == "経理のPC"
+
+
+# --- 再発行, 停止, 停止解除 --------------------------------------------------------------
+
+
+def test_reissue_shows_the_new_key_and_mails_it(
+    admin_client_a, key_a, register_key, mailoutbox, django_capture_on_commit_callbacks
+):
+    register_key(key_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_a.post(url("key-reissue", key_a), {"next": f"{LIST}?page=1"})
+    assert response.url == f"{LIST}?page=1"
+    key_a.refresh_from_db()
+    page = page_of(admin_client_a.get(LIST))
+    row = row_of(page, "Chrome")
+    assert key_a.key in row
+    assert "未登録" in row
+    assert "再発行し、taro-a のメールアドレスに通知しました" in messages_of(page)
+    assert [mail.to for mail in mailoutbox] == [["taro-a@example.jp"]]
+    assert key_a.key in mailoutbox[0].body
+
+
+def test_stop_then_unstop_from_the_list_without_mail(
+    admin_client_a, key_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_a.post(url("key-stop", key_a))
+    page = page_of(admin_client_a.get(LIST))
+    assert "利用停止" in row_of(page, "Chrome")
+    assert "停止しました" in messages_of(page)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_a.post(url("key-unstop", key_a))
+    page = page_of(admin_client_a.get(LIST))
+    assert "利用中" in row_of(page, "Chrome")
+    assert "停止を解除しました" in messages_of(page)
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("action", ["key-stop", "key-unstop"])
+def test_an_invalid_key_cannot_be_stopped_or_unstopped_and_says_why(admin_client_a, key_a, action):
+    DeviceKey.objects.filter(pk=key_a.pk).update(status=Status.INVALID)
+    response = admin_client_a.post(url(action, key_a))
+    assert response.status_code == 302
+    page = page_of(admin_client_a.get(LIST))
+    assert "無効になった端末認証キーは再発行してください。" in messages_of(page)
+    key_a.refresh_from_db()
+    assert key_a.status == Status.INVALID
+
+
+@pytest.mark.parametrize("action", ["key-reissue", "key-stop", "key-unstop"])
+def test_actions_change_nothing_on_get(admin_client_a, key_a, action):
+    assert admin_client_a.get(url(action, key_a)).status_code == 405
+    key_a.refresh_from_db()
+    assert key_a.status == Status.ACTIVE
+
+
+def test_actions_return_only_to_the_list(admin_client_a, key_a):
+    response = admin_client_a.post(url("key-stop", key_a), {"next": "https://evil.example/"})
+    assert response.url == LIST
+
+
+# --- 削除 ------------------------------------------------------------------------------
+
+
+def test_delete_confirmation_shows_the_key_and_the_guides_warning(admin_client_a, key_a):
+    page = page_of(admin_client_a.get(url("key-delete", key_a)))
+    assert "端末認証キーの削除確認" in page
+    assert "以下の端末認証キーを削除してよろしいですか？" in page
+    assert "端末認証キーを削除すると登録した端末からご利用できなくなります。" in page
+    for label, value in [
+        ("端末名", "Chrome"),
+        ("ステータス", "利用中"),
+        ("端末認証キー", key_a.key),
+        ("ログインID", "taro-a"),
+        ("キー作成日時", f"{key_a.created_at.astimezone():%Y/%m/%d}"),
+        ("キー登録日時", "未登録"),
+    ]:
+        assert re.search(rf"<dt>{label}</dt><dd>.*?{re.escape(value)}.*?</dd>", page, re.S), label
+    assert "削除する" in page and "戻る" in page
+    assert DeviceKey.objects.filter(pk=key_a.pk).exists()
+
+
+def test_delete(admin_client_a, key_a):
+    response = admin_client_a.post(url("key-delete", key_a))
+    assert response.url == LIST
+    assert not DeviceKey.objects.filter(pk=key_a.pk).exists()
+    assert "削除しました" in messages_of(page_of(admin_client_a.get(LIST)))
+
+
+# --- 「このログインIDの全キーを停止」 ---------------------------------------------------
+
+
+def test_stop_every_key_of_one_login_id(admin_client_a, users_a, issue_key):
+    taro, hana = users_a
+    issue_key(taro, device_name="taro-pc")
+    issue_key(taro, device_name="taro-phone")
+    issue_key(hana, device_name="hana-pc")
+
+    listing = page_of(admin_client_a.get(LIST, {"login_id": "taro-a"}))
+    stop_all = reverse("devicekeys:user-keys-stop", args=[taro.pk])
+    assert f'href="{stop_all}"' in listing
+    assert "このログインIDの全キーを停止" in listing
+
+    confirm = page_of(admin_client_a.get(stop_all))
+    assert "利用中の端末認証キー2件をすべて停止します" in confirm
+    assert "taro-pc" in confirm and "hana-pc" not in confirm
+
+    response = admin_client_a.post(stop_all)
+    assert response.url == f"{LIST}?login_id=taro-a"
+    statuses = dict(DeviceKey.objects.values_list("device_name", "status"))
+    assert statuses == {"taro-pc": "stopped", "taro-phone": "stopped", "hana-pc": "active"}
+    assert "taro-a の端末認証キーを2件停止しました。" in messages_of(
+        page_of(admin_client_a.get(response.url))
+    )
+
+
+def test_the_stop_all_button_needs_one_exact_login_id(admin_client_a, key_a):
+    assert "このログインIDの全キーを停止" not in page_of(
+        admin_client_a.get(LIST, {"login_id": "a"})
+    )
+    assert "このログインIDの全キーを停止" not in page_of(admin_client_a.get(LIST))
+
+
+# --- The contract boundary ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "method"),
+    [(action, "post") for action in KEY_ACTIONS] + [("key-rename", "get"), ("key-delete", "get")],
+)
+def test_another_contracts_key_is_404_and_unchanged(admin_client_a, key_b, action, method):
+    before = DeviceKey.objects.values().get(pk=key_b.pk)
+    response = getattr(admin_client_a, method)(url(action, key_b), {"device_name": "stolen"})
+    assert response.status_code == 404
+    assert key_b.key not in page_of(response)
+    assert DeviceKey.objects.values().get(pk=key_b.pk) == before
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_contracts_user_is_404_and_unchanged(admin_client_a, admin_a, key_b, method):
+    for user in (key_b.user, admin_a):
+        target = reverse("devicekeys:user-keys-stop", args=[user.pk])
+        assert getattr(admin_client_a, method)(target).status_code == 404
+    key_b.refresh_from_db()
+    assert key_b.status == Status.ACTIVE
+
+
+def test_a_missing_key_is_the_same_404(admin_client_a):
+    assert admin_client_a.post(reverse("devicekeys:key-stop", args=[999999])).status_code == 404
+
+
+def test_the_other_administrator_sees_only_their_keys(client, admin_b, key_a, key_b):
+    client.force_login(admin_b)
+    page = page_of(client.get(LIST))
+    assert "Chrome-B" in page
+    assert key_a.key not in page and ">Chrome<" not in page
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        LIST,
+        ISSUE,
+        "devicekeys:key-rename",
+        "devicekeys:key-delete",
+    ],
+)
+def test_a_user_id_gets_403_and_a_visitor_the_sign_in_page(client, key_a, users_a, target):
+    address = reverse(target, args=[key_a.pk]) if target.startswith("devicekeys:") else target
+    assert client.get(address).status_code == 302
+    client.force_login(users_a[0])
+    assert client.get(address).status_code == 403
+
+
+def test_the_limit_constant_is_the_guides(db):
+    assert rules.KEY_LIMIT == 999
