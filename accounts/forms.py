@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import PROFILE_FIELDS, User
 
 
 class SignInForm(AuthenticationForm):
@@ -25,3 +28,96 @@ class SignInForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip()
+
+
+def _model_field(name: str, **overrides):
+    """A form field made from the User model field: its label, length and validators."""
+    return User._meta.get_field(name).formfield(**overrides)
+
+
+class UserForm(forms.Form):
+    """利用者ID情報: the fields of the guide's create and change screens (A–H).
+
+    The form checks shapes (required, lengths, formats, the two entries alike);
+    the service then applies every rule again with the database at hand
+    (uniqueness, the password rules, the limit), so a rule lives in one place.
+    """
+
+    login_id = _model_field(
+        "login_id", help_text=_("半角英数字と記号（@ . _ -）が利用可能です。4～60文字以内")
+    )
+    password = forms.CharField(
+        label=_("パスワード"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_confirm = forms.CharField(
+        label=_("パスワード（確認）"),
+        strip=False,
+        max_length=128,
+        help_text=_("確認のため再度入力してください。"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    email = _model_field("email")
+    email_confirm = forms.EmailField(
+        label=_("メールアドレス（確認）"),
+        help_text=_("確認のため再度入力してください。"),
+    )
+    display_name = _model_field("display_name", help_text=_("16文字以内"))
+    title = _model_field("title", help_text=_("16文字以内"))
+    department = _model_field("department", help_text=_("16文字以内"))
+    phone = _model_field(
+        "phone",
+        help_text=_("半角数字と記号（+ -）が利用可能です。20文字以内"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    notify_user = forms.BooleanField(
+        label=_("設定したメールアドレスに通知する"), required=False, initial=True
+    )
+
+    PASSWORD_FIELDS = ("password", "password_confirm")
+
+    @property
+    def password_rules(self) -> list[str]:
+        """「パスワードルールについて」: the help text of every password validator."""
+        return password_validation.password_validators_help_texts()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password", "") != data.get("password_confirm", ""):
+            self.add_error("password_confirm", _("パスワードが一致しません。"))
+        email, confirm = data.get("email"), data.get("email_confirm")
+        if email and confirm and email.strip() != confirm.strip():
+            self.add_error("email_confirm", _("メールアドレスが一致しません。"))
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in (*PROFILE_FIELDS, "password", "notify_user")
+            if name in data
+        }
+
+    def without_passwords(self) -> dict:
+        """The entered values to show again after 戻る (the passwords are never kept)."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.PASSWORD_FIELDS}
+
+
+class UserChangeForm(UserForm):
+    """利用者ID情報変更: the password fields start empty; empty means unchanged."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.PASSWORD_FIELDS:
+            self.fields[name].required = False
+        self.fields["password"].help_text = _(
+            "パスワードを変更したい場合のみ入力してください（空欄のままの場合は変更されません）。"
+        )
+
+    @classmethod
+    def initial_for(cls, user: User) -> dict:
+        initial = {name: getattr(user, name) for name in PROFILE_FIELDS}
+        initial["email_confirm"] = user.email
+        return initial

@@ -1,5 +1,6 @@
 """Reads of contracts and user IDs. Each takes the contract it reads for."""
 
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
@@ -17,3 +18,30 @@ def login_id_is_taken(login_id: str, *, exclude_pk: int | None = None) -> bool:
 def access_user(contract: Contract, pk: int) -> User:
     """One user ID of this contract; 404 alike for a missing id and another contract's."""
     return get_object_or_404(User.objects.for_contract(contract).users(), pk=pk)
+
+
+def user_count(contract: Contract) -> int:
+    """The number of user IDs counted against the contract's limit (not its administrator)."""
+    return User.objects.for_contract(contract).users().count()
+
+
+USER_SORTS = {
+    "login_id": ("login_id",),
+    "-login_id": ("-login_id",),
+    "created_at": ("created_at", "pk"),
+    "-created_at": ("-created_at", "-pk"),
+}
+
+
+def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
+    """利用者ID一覧: the contract's user IDs, searched by login ID, mail address or
+    display name, in one of USER_SORTS, each with the number of its device keys."""
+    users = User.objects.for_contract(contract).users().annotate(key_count=Count("device_keys"))
+    search = search.strip()
+    if search:
+        users = users.filter(
+            Q(login_id__icontains=search)
+            | Q(email__icontains=search)
+            | Q(display_name__icontains=search)
+        )
+    return users.order_by(*USER_SORTS.get(sort, USER_SORTS["login_id"]))

@@ -1,39 +1,64 @@
 """Business operations on contracts and user IDs: one function per operation.
 
 Views, manage.py commands, the CSV importer and Django admin all call these.
-Each owns its transaction and its checks, and raises ValidationError (keyed by
-field) or a domain exception from accounts.exceptions.
+Each owns its transaction, its checks, the limit and the notification, and
+raises ValidationError (keyed by the field names of the console's forms:
+login_id, password, email, display_name, title, department, phone) or a domain
+exception from accounts.exceptions.
 """
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Contract, Role, User
-from accounts.selectors import login_id_is_taken
-from accounts.validators import validate_login_id
+from accounts.exceptions import LimitReached
+from accounts.models import PROFILE_FIELDS, Contract, Role, User
+from accounts.selectors import login_id_is_taken, user_count
+from devicekeys.services import device_key_delete_all_for_user
+from notifications.services import notify
 
 LOGIN_ID_TAKEN = _("このログインIDは既に使用されています。")
+USER_LIMIT_REACHED = _(
+    "利用者IDは1契約につき%(limit)d個まで作成できます。新しく作成するには、不要な利用者IDを削除してください。"
+)
 
 
-def _collect(errors: dict, field: str, check, *args, **kwargs) -> None:
+def _normalise(fields: dict) -> dict:
+    """Trim surrounding white space (full-width included) from every text field."""
+    return {name: (value or "").strip() for name, value in fields.items()}
+
+
+def _validate(user: User, *, password: str | None) -> None:
+    """Every rule of a user ID's fields, collected so each field shows its own errors.
+
+    Field formats and lengths come from the model fields' validators; the login ID
+    must be free across the whole service; a password (when given) must pass every
+    validator of AUTH_PASSWORD_VALIDATORS.
+    """
+    errors: dict[str, list] = {}
     try:
-        check(*args, **kwargs)
+        user.full_clean(
+            exclude=["password", "contract", "last_login"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as error:
-        errors.setdefault(field, []).extend(error.error_list)
-
-
-def _check_login_id(errors: dict, login_id: str, *, exclude_pk: int | None = None) -> None:
-    _collect(errors, "login_id", validate_login_id, login_id)
-    if "login_id" not in errors and login_id_is_taken(login_id, exclude_pk=exclude_pk):
+        errors.update(error.error_dict)
+    if "login_id" not in errors and login_id_is_taken(user.login_id, exclude_pk=user.pk):
         errors["login_id"] = [ValidationError(LOGIN_ID_TAKEN, code="login_id_taken")]
+    if password is not None:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as error:
+            errors["password"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
 
 
-def _save_new(user: User) -> None:
-    """Insert a new account; a login ID taken by a concurrent request since the
-    check becomes the same field error instead of an IntegrityError."""
+def _save(user: User) -> None:
+    """Save; a login ID taken by a concurrent request since the check becomes the
+    same field error instead of an IntegrityError (a 500)."""
     try:
         with transaction.atomic():
             user.save()
@@ -48,19 +73,116 @@ def contract_create(
     *, login_id: str, email: str, password: str, name: str = "", actor: User | None = None
 ) -> User:
     """Create a contract and its administrator (管理者); return the administrator."""
-    login_id = login_id.strip()
-    email = email.strip()
-    candidate = User(login_id=login_id, email=email, role=Role.ADMINISTRATOR)
-    errors: dict = {}
-    _check_login_id(errors, login_id)
-    _collect(errors, "email", validate_email, email)
-    _collect(errors, "password", password_validation.validate_password, password, candidate)
-    if errors:
-        raise ValidationError(errors)
-
-    contract = Contract.objects.create(name=name or login_id)
-    candidate.contract = contract
-    candidate.nickname = email
+    fields = _normalise({"login_id": login_id, "email": email})
+    candidate = User(role=Role.ADMINISTRATOR, nickname=fields["email"], **fields)
+    _validate(candidate, password=password)
+    candidate.contract = Contract.objects.create(name=name or candidate.login_id)
     candidate.set_password(password)
-    _save_new(candidate)
+    _save(candidate)
     return candidate
+
+
+@transaction.atomic
+def user_create(
+    *,
+    contract: Contract,
+    actor: User | None,
+    login_id: str,
+    password: str,
+    email: str,
+    display_name: str = "",
+    title: str = "",
+    department: str = "",
+    phone: str = "",
+    notify_user: bool = True,
+    dry_run: bool = False,
+) -> User:
+    """利用者ID新規作成. With dry_run, check everything (rules, uniqueness, limit)
+    and return the unsaved user without creating it.
+
+    The nickname starts as the mail address (the user may change it later). With
+    notify_user, the "user ID created" mail goes to that address after commit.
+    """
+    contract = Contract.objects.lock(contract)
+    if user_count(contract) >= Contract.USER_LIMIT:
+        raise LimitReached(USER_LIMIT_REACHED % {"limit": Contract.USER_LIMIT})
+    fields = _normalise(
+        {
+            "login_id": login_id,
+            "email": email,
+            "display_name": display_name,
+            "title": title,
+            "department": department,
+            "phone": phone,
+        }
+    )
+    user = User(contract=contract, role=Role.USER, nickname=fields["email"], **fields)
+    _validate(user, password=password)
+    if dry_run:
+        return user
+    user.set_password(password)
+    _save(user)
+    if notify_user:
+        notify("user_created", user=user)
+    return user
+
+
+@transaction.atomic
+def user_change(
+    *,
+    contract: Contract,
+    actor: User | None,
+    user: User,
+    login_id: str,
+    email: str,
+    display_name: str = "",
+    title: str = "",
+    department: str = "",
+    phone: str = "",
+    password: str = "",
+    notify_user: bool = False,
+) -> list[str]:
+    """利用者ID情報変更. A blank password keeps the current one; a new password
+    signs the user out of every session (Django checks each session against the
+    password hash). Returns the names of the fields that changed."""
+    Contract.objects.lock(contract)
+    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    fields = _normalise(
+        {
+            "login_id": login_id,
+            "email": email,
+            "display_name": display_name,
+            "title": title,
+            "department": department,
+            "phone": phone,
+        }
+    )
+    changed = [name for name in PROFILE_FIELDS if getattr(user, name) != fields[name]]
+    for name in changed:
+        setattr(user, name, fields[name])
+    _validate(user, password=password or None)
+    if password:
+        user.set_password(password)
+        changed.append("password")
+    if not changed:
+        return []
+    _save(user)
+    if notify_user:
+        notify(
+            "user_changed",
+            user=user,
+            changed_fields=[name for name in changed if name != "password"],
+            password_changed="password" in changed,
+        )
+    return changed
+
+
+@transaction.atomic
+def user_delete(*, contract: Contract, actor: User | None, user: User) -> None:
+    """利用者ID情報削除. Always mails the user; removes their device authentication
+    keys; their sessions end because the account no longer exists."""
+    Contract.objects.lock(contract)
+    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    notify("user_deleted", user=user)
+    device_key_delete_all_for_user(contract=contract, user=user, actor=actor)
+    user.delete()

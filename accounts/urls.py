@@ -9,4 +9,9 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
+    path("console/users/", views.user_list, name="user-list"),
+    path("console/users/new/", views.user_create, name="user-create"),
+    path("console/users/<int:pk>/created/", views.user_created, name="user-created"),
+    path("console/users/<int:pk>/edit/", views.user_edit, name="user-edit"),
+    path("console/users/<int:pk>/delete/", views.user_delete, name="user-delete"),
 ]

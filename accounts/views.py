@@ -1,13 +1,22 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts import selectors, services
 from accounts.auth import axes_username
-from accounts.forms import SignInForm
+from accounts.exceptions import LimitReached
+from accounts.forms import SignInForm, UserChangeForm, UserForm
 from accounts.guards import administrator_required
 from accounts.middleware import stamp_sign_in
+from accounts.models import Contract
+from accounts.selectors import access_user
 
 
 class SignInView(auth_views.LoginView):
@@ -59,3 +68,124 @@ def locked_out(request, original_response=None, credentials=None):
     ) % {"minutes": minutes}
     context = {"form": form, "locked_message": message, "title": _("ログイン")}
     return render(request, "accounts/login.html", context, status=429)
+
+
+# --- 利用者ID管理 ---------------------------------------------------------------
+
+USERS_PER_PAGE = 50
+SECRET_FIELDS = ("password", "password_confirm")
+
+
+@administrator_required
+def user_list(request):
+    """利用者ID一覧: search, sort, 50 a page, and the count against the limit."""
+    search = request.GET.get("q", "")
+    sort = request.GET.get("sort", "login_id")
+    if sort not in selectors.USER_SORTS:
+        sort = "login_id"
+    users = selectors.user_list(request.contract, search=search, sort=sort)
+    page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    total = page.paginator.count if not search else selectors.user_count(request.contract)
+    context = {
+        "title": _("利用者ID一覧"),
+        "page": page,
+        "search": search,
+        "sort": sort,
+        "total": total,
+        "limit": Contract.USER_LIMIT,
+        "full": total >= Contract.USER_LIMIT,
+    }
+    return render(request, "accounts/user_list.html", context)
+
+
+@never_cache
+@sensitive_post_parameters(*SECRET_FIELDS)
+@administrator_required
+def user_create(request):
+    """利用者ID新規作成: 入力 → 次へ → 確認 → 作成する → 完了.
+
+    No state is kept between the steps: the confirmation page carries the
+    entered values in hidden fields (passwords too, over HTTPS, never shown,
+    never cached: never_cache), and 作成する runs every check again in the
+    service. 戻る returns to the input with the values kept except the passwords.
+    """
+    step = "input"
+    form = UserForm()
+    if request.method == "POST":
+        form = UserForm(request.POST)
+        if "back" in request.POST and form.is_valid():
+            form = UserForm(initial=form.without_passwords())
+        elif form.is_valid():
+            dry_run = "create" not in request.POST
+            try:
+                user = services.user_create(
+                    contract=request.contract,
+                    actor=request.user,
+                    dry_run=dry_run,
+                    **form.service_arguments(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except LimitReached as error:
+                form.add_error(None, str(error))
+            else:
+                if not dry_run:
+                    return redirect("accounts:user-created", pk=user.pk)
+                step = "confirm"
+    context = {"title": _("利用者ID新規作成"), "form": form, "step": step}
+    return render(request, "accounts/user_create.html", context)
+
+
+@administrator_required
+def user_created(request, pk):
+    """完了: the created user ID, and where to go next."""
+    user = access_user(request.contract, pk)
+    context = {"title": _("利用者ID新規作成"), "created": user, "step": "done"}
+    return render(request, "accounts/user_created.html", context)
+
+
+@never_cache
+@sensitive_post_parameters(*SECRET_FIELDS)
+@administrator_required
+def user_edit(request, pk):
+    """利用者ID情報変更 (編集)."""
+    user = access_user(request.contract, pk)
+    form = UserChangeForm(initial=UserChangeForm.initial_for(user))
+    if request.method == "POST":
+        form = UserChangeForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.user_change(
+                    contract=request.contract,
+                    actor=request.user,
+                    user=user,
+                    **form.service_arguments(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if changed:
+                    messages.success(
+                        request,
+                        _("利用者ID「%(login_id)s」の情報を変更しました。")
+                        % {"login_id": form.cleaned_data["login_id"]},
+                    )
+                else:
+                    messages.info(request, _("変更された項目はありませんでした。"))
+                return redirect("accounts:user-list")
+    context = {"title": _("利用者ID情報変更"), "form": form, "target": user}
+    return render(request, "accounts/user_edit.html", context)
+
+
+@administrator_required
+def user_delete(request, pk):
+    """利用者ID情報削除 確認 → 削除する."""
+    user = access_user(request.contract, pk)
+    if request.method == "POST":
+        services.user_delete(contract=request.contract, actor=request.user, user=user)
+        messages.success(
+            request, _("利用者ID「%(login_id)s」を削除しました。") % {"login_id": user.login_id}
+        )
+        return redirect("accounts:user-list")
+    context = {"title": _("利用者ID情報削除 確認"), "target": user}
+    return render(request, "accounts/user_delete.html", context)

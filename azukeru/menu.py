@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 MENU = [
     (_("環境設定"), None),
-    (_("利用者ID管理"), None),
-    (_("端末認証キー管理"), None),
+    (_("利用者ID管理"), "accounts:user-list"),
+    (_("端末認証キー管理"), "devicekeys:key-list"),
     (_("AMSライセンス管理"), None),
     (_("マイナンバー権限管理"), None),
     (_("アクセス設定"), None),
