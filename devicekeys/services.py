@@ -38,7 +38,6 @@ UNKNOWN_USER = _("選択したログインIDが見つかりません。一覧か
 DEFAULT_DEVICE_NAME = "端末-%(number)d"
 
 
-
 def _actor_id(actor: User | None) -> str:
     return str(actor.pk) if actor is not None else "command"
 
