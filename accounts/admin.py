@@ -1,13 +1,21 @@
 """Django admin for support staff at /support/.
 
-Read-only for now: a change made here must go through the same service
-functions as the console (validators, limits, notifications), so editing is
-added one service at a time, never as a raw model save.
+Every change made here goes through the same service functions as the console
+(validators, limits, notifications, audit): an admin form checks its input by
+running the service in a savepoint that is rolled back, so a broken rule shows
+as the rule's message on the form, and `save_model` then runs the service for
+real. Support staff never see a password hash.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Contract, User
+from accounts import services
+from accounts.exceptions import LimitReached
+from accounts.models import PROFILE_FIELDS, Contract, Role, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,17 +29,133 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class _DryRun(Exception):
+    """Raised to roll back a service call made only to check its input."""
+
+
+def check_with_service(form: forms.Form, call) -> None:
+    """Run `call` (a service call) in a savepoint that is always rolled back; its
+    ValidationError and LimitReached become errors of `form`. Nothing it did (rows,
+    audit entries, mails queued on commit) survives."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        pass
+    except ValidationError as error:
+        form.add_error(None, error)
+    except LimitReached as error:
+        form.add_error(None, str(error))
+
+
 @admin.register(Contract)
 class ContractAdmin(ReadOnlyAdmin):
     list_display = ["id", "name", "created_at"]
-    search_fields = ["name"]
+    search_fields = ["name", "members__login_id"]
+
+
+class SupportUserForm(forms.ModelForm):
+    """A user ID as support staff edit it: the console's fields, the password only
+    when it is to be set (never shown), and the guide's 通知."""
+
+    password = forms.CharField(
+        label=_("パスワード"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("変更する場合のみ入力してください。"),
+    )
+    notify_user = forms.BooleanField(
+        label=_("設定したメールアドレスに通知する"), required=False, initial=True
+    )
+
+    class Meta:
+        model = User
+        fields = ["contract", *PROFILE_FIELDS]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if self.instance.pk:
+            self.fields["contract"].disabled = True
+        else:
+            self.fields["contract"].required = True
+            self.fields["password"].required = True
+
+    def _post_clean(self):
+        """The model's own checks are the service's business (called in clean)."""
+
+    def service_call(self):
+        data = self.cleaned_data
+        profile = {name: data.get(name) or "" for name in PROFILE_FIELDS}
+        if self.instance.pk:
+            return lambda: services.user_change(
+                contract=self.instance.contract,
+                actor=self.actor,
+                user=self.instance,
+                password=data.get("password") or "",
+                notify_user=data.get("notify_user", False),
+                **profile,
+            )
+        return lambda: services.user_create(
+            contract=data["contract"],
+            actor=self.actor,
+            password=data.get("password") or "",
+            notify_user=data.get("notify_user", False),
+            **profile,
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            check_with_service(self, self.service_call())
+        return data
 
 
 @admin.register(User)
-class UserAdmin(ReadOnlyAdmin):
+class UserAdmin(admin.ModelAdmin):
     list_display = ["login_id", "role", "contract", "email", "display_name", "created_at"]
     list_filter = ["role"]
     search_fields = ["login_id", "email", "display_name"]
     list_select_related = ["contract"]
-    # Never the password hash.
-    exclude = ["password", "user_permissions", "groups"]
+    actions = ["lift_sign_in_throttle"]
+    form = SupportUserForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class BoundForm(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, actor=request.user, **inner)
+
+        return BoundForm
+
+    def get_fields(self, request, obj=None):
+        return ["contract", *PROFILE_FIELDS, "password", "notify_user"]
+
+    def has_change_permission(self, request, obj=None):
+        # Administrators and support staff are not user IDs: only these go through
+        # the user-ID services.
+        return obj is None or obj.role == Role.USER
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.role == Role.USER
+
+    def save_model(self, request, obj, form, change):
+        result = form.service_call()()
+        if not change:
+            obj.pk, obj.login_id = result.pk, result.login_id
+
+    def delete_model(self, request, obj):
+        services.user_delete(contract=obj.contract, actor=request.user, user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset.filter(role=Role.USER).select_related("contract"):
+            self.delete_model(request, user)
+
+    @admin.action(description=_("ログイン制限を解除する"))
+    def lift_sign_in_throttle(self, request, queryset):
+        for user in queryset:
+            services.sign_in_throttle_lift(login_id=user.login_id, actor=request.user)
+        messages.success(request, _("選択したログインIDのログイン制限を解除しました。"))

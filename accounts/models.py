@@ -1,5 +1,6 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -147,3 +148,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMINISTRATOR and self.contract_id is not None
+
+
+def user_field_label(name: str) -> str:
+    """A user field's label in the active language (for mails and the audit log);
+    a name that is not a field is returned as it was given."""
+    try:
+        return str(User._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name

@@ -7,6 +7,7 @@ login_id, password, email, display_name, title, department, phone) or a domain
 exception from accounts.exceptions.
 """
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.exceptions import LimitReached
 from accounts.models import PROFILE_FIELDS, Contract, Role, User
 from accounts.selectors import login_id_is_taken, user_count
+from audit import services as audit
+from audit.actions import Action
 from devicekeys.services import device_key_delete_all_for_user
 from notifications.services import notify
 
@@ -29,13 +32,18 @@ def _normalise(fields: dict) -> dict:
     return {name: (value or "").strip() for name, value in fields.items()}
 
 
-def _validate(user: User, *, password: str | None) -> None:
-    """Every rule of a user ID's fields, collected so each field shows its own errors.
+def user_candidate(contract: Contract, **fields: str) -> User:
+    """The unsaved user ID (利用者) that user_create makes of these fields: trimmed,
+    the nickname starting as the mail address. The CSV import builds its users here."""
+    fields = _normalise(fields)
+    return User(contract=contract, role=Role.USER, nickname=fields["email"], **fields)
 
-    Field formats and lengths come from the model fields' validators; the login ID
-    must be free across the whole service; a password (when given) must pass every
-    validator of AUTH_PASSWORD_VALIDATORS.
-    """
+
+def user_field_errors(user: User, *, password: str | None) -> dict[str, list[ValidationError]]:
+    """The rules of a user ID's fields that need no database, by field name: formats
+    and lengths from the model fields' validators, and (when a password is given)
+    every validator of AUTH_PASSWORD_VALIDATORS. The CSV import checks each line here
+    and the login IDs of all lines at once against the database."""
     errors: dict[str, list] = {}
     try:
         user.full_clean(
@@ -45,13 +53,20 @@ def _validate(user: User, *, password: str | None) -> None:
         )
     except ValidationError as error:
         errors.update(error.error_dict)
-    if "login_id" not in errors and login_id_is_taken(user.login_id, exclude_pk=user.pk):
-        errors["login_id"] = [ValidationError(LOGIN_ID_TAKEN, code="login_id_taken")]
     if password is not None:
         try:
             password_validation.validate_password(password, user)
         except ValidationError as error:
             errors["password"] = error.error_list
+    return errors
+
+
+def _validate(user: User, *, password: str | None) -> None:
+    """Every rule of a user ID's fields, collected so each field shows its own errors:
+    user_field_errors, and the login ID free across the whole service."""
+    errors = user_field_errors(user, password=password)
+    if "login_id" not in errors and login_id_is_taken(user.login_id, exclude_pk=user.pk):
+        errors["login_id"] = [ValidationError(LOGIN_ID_TAKEN, code="login_id_taken")]
     if errors:
         raise ValidationError(errors)
 
@@ -79,6 +94,13 @@ def contract_create(
     candidate.contract = Contract.objects.create(name=name or candidate.login_id)
     candidate.set_password(password)
     _save(candidate)
+    audit.record(
+        Action.CONTRACT_CREATED,
+        contract=candidate.contract,
+        actor=actor,
+        target=candidate.login_id,
+        changes={"email": ["", candidate.email]},
+    )
     return candidate
 
 
@@ -116,12 +138,19 @@ def user_create(
             "phone": phone,
         }
     )
-    user = User(contract=contract, role=Role.USER, nickname=fields["email"], **fields)
+    user = user_candidate(contract, **fields)
     _validate(user, password=password)
     if dry_run:
         return user
     user.set_password(password)
     _save(user)
+    audit.record(
+        Action.USER_CREATED,
+        contract=contract,
+        actor=actor,
+        target=user.login_id,
+        changes={name: ["", fields[name]] for name in PROFILE_FIELDS if fields[name]},
+    )
     if notify_user:
         notify("user_created", user=user)
     return user
@@ -158,6 +187,7 @@ def user_change(
         }
     )
     changed = [name for name in PROFILE_FIELDS if getattr(user, name) != fields[name]]
+    before = {name: getattr(user, name) for name in changed}
     for name in changed:
         setattr(user, name, fields[name])
     _validate(user, password=password or None)
@@ -167,6 +197,13 @@ def user_change(
     if not changed:
         return []
     _save(user)
+    audit.record(
+        Action.USER_CHANGED,
+        contract=contract,
+        actor=actor,
+        target=user.login_id,
+        changes={name: [before.get(name, ""), getattr(user, name)] for name in changed},
+    )
     if notify_user:
         notify(
             "user_changed",
@@ -185,4 +222,21 @@ def user_delete(*, contract: Contract, actor: User | None, user: User) -> None:
     user = User.objects.for_contract(contract).users().get(pk=user.pk)
     notify("user_deleted", user=user)
     device_key_delete_all_for_user(contract=contract, user=user, actor=actor)
+    audit.record(Action.USER_DELETED, contract=contract, actor=actor, target=user.login_id)
     user.delete()
+
+
+@transaction.atomic
+def sign_in_throttle_lift(*, login_id: str, actor: User | None) -> int:
+    """Lift the sign-in throttle of a login ID (support staff, when a customer calls):
+    its failed attempts are forgotten. Returns how many attempt records were removed."""
+    login_id = login_id.strip().lower()
+    removed = axes_reset(username=login_id)
+    user = User.objects.with_login_id(login_id).first()
+    audit.record(
+        Action.SIGN_IN_THROTTLE_LIFTED,
+        contract=user.contract if user else None,
+        actor=actor,
+        target=login_id,
+    )
+    return removed

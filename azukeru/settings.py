@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -206,6 +208,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # `manage.py sweep_mail --every 60` re-queues retries and deliveries a dead worker
 # left behind. Another backend (django-tasks-rq, ...) is a change of TASKS only.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Audit log (audit/) -------------------------------------------------------------
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 
 # --- What the frame shows ---------------------------------------------------------
 SERVICE_NAME = env.str("SERVICE_NAME", default="フレッツ・あずけ～る PRO")

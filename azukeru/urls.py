@@ -6,6 +6,7 @@ admin.site.site_header = admin.site.site_title = "Azukeru PRO support"
 urlpatterns = [
     path("", include("accounts.urls")),
     path("console/device-keys/", include("devicekeys.urls")),
+    path("console/logs/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Django admin is the support staff's tool; it is not at the well-known /admin/.
     path("support/", admin.site.urls),

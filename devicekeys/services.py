@@ -22,6 +22,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.exceptions import LimitReached
 from accounts.models import Contract, Role, User
+from audit import services as audit
+from audit.actions import Action as AuditAction
 from devicekeys import rules
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Action, By
@@ -42,7 +44,18 @@ def _actor_id(actor: User | None) -> str:
     return str(actor.pk) if actor is not None else "command"
 
 
-def _log(event: str, key: DeviceKey, actor: User | None) -> None:
+def _record(
+    event: AuditAction, key: DeviceKey, actor: User | None, changes: dict | None = None
+) -> None:
+    """The audit entry (in the caller's transaction) and a log line; both name the
+    key by its device name and login ID, never by its value."""
+    audit.record(
+        event,
+        contract=key.contract,
+        actor=actor,
+        target=f"{key.device_name} ({key.user.login_id})",
+        changes=changes,
+    )
     logger.info(
         "device key %s %s (contract %s, user %s, actor %s)",
         key.pk,
@@ -117,7 +130,12 @@ def device_key_issue(
     _set_new_key(key, value)
     key.save()
     notify("device_key_issued", user=user, key=value, device_name=key.device_name)
-    _log("issued", key, actor)
+    _record(
+        AuditAction.DEVICE_KEY_ISSUED,
+        key,
+        actor,
+        {"device_key": ["", rules.masked_key(value[-2:])]},
+    )
     return key
 
 
@@ -129,9 +147,10 @@ def device_key_rename(
     device_name = _clean_device_name(device_name)
     key = access_device_key(contract, key.pk, for_update=True)
     rules.apply(Action.RENAME, key.state, by=By.ADMINISTRATOR)
+    before = key.device_name
     key.device_name = device_name
     key.save(update_fields=["device_name"])
-    _log("renamed", key, actor)
+    _record(AuditAction.DEVICE_KEY_RENAMED, key, actor, {"device_name": [before, device_name]})
     return key
 
 
@@ -148,15 +167,26 @@ def device_key_reissue(*, contract: Contract, key: DeviceKey, actor: User | None
     _set_new_key(key, value)
     key.save()
     notify("device_key_reissued", user=key.user, key=value, device_name=key.device_name)
-    _log("reissued", key, actor)
+    _record(
+        AuditAction.DEVICE_KEY_REISSUED,
+        key,
+        actor,
+        {"device_key": ["", rules.masked_key(value[-2:])]},
+    )
     return key
 
 
 def _change_status(contract: Contract, key: DeviceKey, action: Action, actor: User | None):
     key = access_device_key(contract, key.pk, for_update=True)
+    before = key.get_status_display()
     key.status = rules.apply(action, key.state, by=By.ADMINISTRATOR).status
     key.save(update_fields=["status"])
-    _log(f"status set to {key.status}", key, actor)
+    event = (
+        AuditAction.DEVICE_KEY_STOPPED
+        if action == Action.STOP
+        else AuditAction.DEVICE_KEY_UNSTOPPED
+    )
+    _record(event, key, actor, {"status": [before, key.get_status_display()]})
     return key
 
 
@@ -178,7 +208,7 @@ def device_key_delete(*, contract: Contract, key: DeviceKey, actor: User | None)
     """削除: the key is gone and the device that registered it can no longer use the service."""
     key = access_device_key(contract, key.pk, for_update=True)
     rules.apply(Action.DELETE, key.state, by=By.ADMINISTRATOR)
-    _log("deleted", key, actor)
+    _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
     key.delete()
 
 
@@ -193,29 +223,26 @@ def device_key_stop_all_for_user(*, contract: Contract, user: User, actor: User 
         if rules.allowed(Action.STOP, state, by=By.ADMINISTRATOR)
     ]
     keys = DeviceKey.objects.for_contract(contract).filter(user=user, status__in=stoppable)
-    stopped = keys.update(status=rules.Status.STOPPED)
-    logger.info(
-        "%s device keys of user %s stopped (contract %s, actor %s)",
-        stopped,
-        user.pk,
-        contract.pk,
-        _actor_id(actor),
-    )
-    return stopped
+    for key in keys.select_related("contract", "user").select_for_update():
+        before = key.get_status_display()
+        key.status = rules.Status.STOPPED
+        _record(
+            AuditAction.DEVICE_KEY_STOPPED,
+            key,
+            actor,
+            {"status": [before, key.get_status_display()]},
+        )
+    return keys.update(status=rules.Status.STOPPED)
 
 
 @transaction.atomic
 def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: User | None) -> int:
     """Delete every key of `user` (the user-ID deletion calls this). Returns how many."""
     user = _contract_user(contract, user)
-    deleted, _by_model = DeviceKey.objects.for_contract(contract).filter(user=user).delete()
-    logger.info(
-        "%s device keys of user %s deleted (contract %s, actor %s)",
-        deleted,
-        user.pk,
-        contract.pk,
-        _actor_id(actor),
-    )
+    keys = DeviceKey.objects.for_contract(contract).filter(user=user)
+    for key in keys.select_related("contract", "user"):
+        _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
+    deleted, _by_model = keys.delete()
     return deleted
 
 
@@ -235,7 +262,7 @@ def device_key_register(
     key.wrong_entries = 0
     key.registered_at = timezone.now()
     key.save(update_fields=["key", "key_hash", "wrong_entries", "registered_at"])
-    _log("registered", key, actor)
+    _record(AuditAction.DEVICE_REGISTERED, key, actor)
     return key
 
 
@@ -251,6 +278,6 @@ def device_key_record_wrong_entry(
     key.wrong_entries, invalid = rules.after_wrong_entry(key.wrong_entries)
     if invalid:
         key.status = invalid_state.status
-        _log("marked invalid", key, actor)
+        _record(AuditAction.DEVICE_KEY_INVALIDATED, key, actor)
     key.save(update_fields=["wrong_entries", "status"])
     return key

@@ -9,13 +9,12 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.core.mail import EmailMessage
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from accounts.models import user_field_label
 from azukeru.context_processors import support_contact
 from notifications.models import Notification
 
@@ -54,7 +53,7 @@ def trace_headers(notification: Notification) -> dict[str, str]:
 def _template_context(notification: Notification) -> dict:
     context = dict(notification.context)
     if "changed_fields" in context:
-        context["changed_fields"] = [_field_label(name) for name in context["changed_fields"]]
+        context["changed_fields"] = [user_field_label(name) for name in context["changed_fields"]]
     return {
         **context,
         "service_name": settings.SERVICE_NAME,
@@ -64,14 +63,6 @@ def _template_context(notification: Notification) -> dict:
         "occurred_at": notification.created_at,
         "reference": notification.pk,
     }
-
-
-def _field_label(name: str) -> str:
-    """A user field's label in the active language; anything else as it was given."""
-    try:
-        return str(get_user_model()._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
 
 
 def _render(name: str, context: dict) -> str:
