@@ -14,6 +14,7 @@ LABELS = {
     "older_than_days": _("保存期間（日）"),
     "device_auth_required": _("端末認証"),
     "notify_on_registration": _("端末登録時の通知"),
+    "notification": _("通知番号"),
 }
 
 

@@ -54,7 +54,9 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Contract, Role, User
+from audit import services as audit
+from audit.actions import Action as AuditAction
 from notifications import schedule
 from notifications.exceptions import WorkerLost
 from notifications.kinds import clean_context
@@ -96,7 +98,18 @@ def notification_resend(*, notifications, actor: User | None = None) -> int:
     """Queue the failed mails among `notifications` again, with a fresh 24-hour retry
     period; return how many. Mails not failed are left as they are."""
     now = timezone.now()
-    ids = list(notifications.filter(status=Status.FAILED).values_list("pk", flat=True))
+    failed = list(
+        notifications.filter(status=Status.FAILED).values_list("pk", "contract_id", "login_id")
+    )
+    ids = [pk for pk, _contract, _login in failed]
+    for pk, contract_id, login_id in failed:
+        audit.record(
+            AuditAction.MAIL_RESENT,
+            contract=Contract(pk=contract_id) if contract_id else None,
+            actor=actor,
+            target=login_id,
+            changes={"notification": ["", pk]},
+        )
     Notification.objects.filter(pk__in=ids, status=Status.FAILED).update(
         status=Status.PENDING,
         attempts=0,

@@ -83,3 +83,18 @@ def test_sweep_mail_queues_the_mails_that_are_due(users_a, mailoutbox, time_mach
     time_machine.shift(timedelta(minutes=6))
     assert "Queued 1" in run("sweep_mail")
     assert [mail.to for mail in mailoutbox] == [["taro-a@example.jp"]]
+
+
+def test_a_resend_is_audited(users_a):
+    from audit.actions import Action
+    from audit.models import AuditEntry
+    from notifications.services import notification_resend
+
+    with transaction.atomic():
+        notification = notify("user_created", user=users_a[0])
+    Notification.objects.filter(pk=notification.pk).update(status=Status.FAILED)
+    assert notification_resend(notifications=Notification.objects.all()) == 1
+    entry = AuditEntry.objects.get(action=Action.MAIL_RESENT)
+    assert entry.contract_id == users_a[0].contract_id
+    assert entry.target == users_a[0].login_id
+    assert entry.changes == {"notification": ["", str(notification.pk)]}
