@@ -4,3 +4,7 @@ messages, manage.py commands into CommandError."""
 
 class LimitReached(Exception):
     """A contract already holds the most rows of a kind that it may hold."""
+
+
+class ImportInProgress(Exception):
+    """A CSV import of this contract is already queued or running."""

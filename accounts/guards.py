@@ -4,6 +4,9 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+
+from accounts.models import Role
 
 
 def administrator_required(view):
@@ -26,4 +29,27 @@ def administrator_required(view):
         return view(request, *args, **kwargs)
 
     guarded.administrator_only = True
+    return guarded
+
+
+def user_required(view):
+    """Guard of a user ID's own pages (利用者のホーム).
+
+    Anonymous visitors go to the sign-in page; an administrator goes to the
+    console; support staff get 403. The view finds the user's contract on
+    `request.contract`, as console views do.
+    """
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if user.is_administrator:
+            return redirect("accounts:console")
+        if user.role != Role.USER:
+            raise PermissionDenied
+        request.contract = user.contract
+        return view(request, *args, **kwargs)
+
     return guarded

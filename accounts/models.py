@@ -1,11 +1,14 @@
+from datetime import timedelta
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import ContractScopedQuerySet
+from accounts.scoping import ContractScopedModel, ContractScopedQuerySet
 from accounts.validators import LOGIN_ID_MAX_LENGTH, validate_login_id, validate_phone
 
 # What the administrator sets on a user ID (the guide's fields D–G are also the
@@ -157,3 +160,107 @@ def user_field_label(name: str) -> str:
         return str(User._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:
         return name
+
+
+# --- CSVインポート ---------------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("待機中")
+    RUNNING = "running", _("処理中")
+    SUCCEEDED = "succeeded", _("完了")
+    REJECTED = "rejected", _("エラーあり")
+    FAILED = "failed", _("中断")
+
+
+ACTIVE_IMPORT_STATUSES = ("queued", "running")
+
+
+class ImportJobQuerySet(ContractScopedQuerySet):
+    def active(self):
+        """Jobs not finished yet: at most one per contract (a partial unique constraint)."""
+        return self.filter(status__in=ACTIVE_IMPORT_STATUSES)
+
+    def abandoned(self, now):
+        """Unfinished jobs nobody works on: running with no heartbeat for RUNNING_LEASE
+        (the worker died), or queued and not taken by any worker for QUEUED_LEASE."""
+        return self.filter(
+            models.Q(status=ImportStatus.RUNNING, heartbeat_at__lte=now - ImportJob.RUNNING_LEASE)
+            | models.Q(status=ImportStatus.QUEUED, created_at__lte=now - ImportJob.QUEUED_LEASE)
+        )
+
+
+class ImportJob(ContractScopedModel):
+    """One CSVインポート started on the console: the uploaded file until the job
+    ends, the progress while a worker runs it, then the result (the number of user
+    IDs created, or the report of the lines to fix).
+
+    No password outlives the job: the file is cleared when the job ends (a check
+    constraint holds it), and the report names lines, login IDs and columns only.
+    """
+
+    # A running job refreshes heartbeat_at at least every few seconds; one silent
+    # for this long belongs to a worker that died, and nothing of it was committed.
+    RUNNING_LEASE = timedelta(minutes=2)
+    # The one task worker runs imports one after another (and the mail between
+    # them): a queued job may wait for others; after this long it is given up.
+    QUEUED_LEASE = timedelta(minutes=30)
+
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("操作者"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file_name = models.CharField(_("ファイル名"), max_length=255, blank=True)
+    content = models.BinaryField(_("ファイルの内容"), null=True, blank=True, editable=False)
+    encoding = models.CharField(_("文字コード"), max_length=16, default="auto")
+    detected_encoding = models.CharField(_("判別した文字コード"), max_length=16, blank=True)
+    notify_users = models.BooleanField(_("各利用者IDのメールアドレスに通知する"), default=False)
+    dry_run = models.BooleanField(_("確認のみ"), default=False)
+    language = models.CharField(_("言語"), max_length=8, default="ja")
+    status = models.CharField(
+        _("状態"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    lines_total = models.PositiveIntegerField(_("行数"), default=0)
+    lines_checked = models.PositiveIntegerField(_("チェックした行"), default=0)
+    users_prepared = models.PositiveIntegerField(_("作成の準備ができた利用者ID"), default=0)
+    users_created = models.PositiveIntegerField(_("作成した利用者ID"), default=0)
+    # [{"line": int | None, "login_id": str, "column": str, "message": str}, ...]
+    problems = models.JSONField(_("エラーの一覧"), default=list, blank=True)
+    created_at = models.DateTimeField(_("受付日時"), default=timezone.now)
+    started_at = models.DateTimeField(_("開始日時"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最終応答日時"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("CSVインポート")
+        verbose_name_plural = _("CSVインポート")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=models.Q(status__in=ACTIVE_IMPORT_STATUSES),
+                name="one_active_import_per_contract",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ImportStatus.values), name="import_job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=ACTIVE_IMPORT_STATUSES) | models.Q(content__isnull=True)
+                ),
+                name="import_job_file_cleared_when_finished",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_IMPORT_STATUSES

@@ -1,9 +1,12 @@
 """Reads of contracts and user IDs. Each takes the contract it reads for."""
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Contract, User
+from accounts.models import Contract, ImportJob, User
 
 
 def login_id_is_taken(login_id: str, *, exclude_pk: int | None = None) -> bool:
@@ -13,6 +16,16 @@ def login_id_is_taken(login_id: str, *, exclude_pk: int | None = None) -> bool:
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     return taken.exists()
+
+
+def login_ids_taken(login_ids: Iterable[str]) -> set[str]:
+    """Which of these login IDs any account of the whole service already has, in
+    lower case: one query, through the Lower(login_id) unique index."""
+    wanted = {login_id.lower() for login_id in login_ids}
+    if not wanted:
+        return set()
+    taken = User.objects.alias(login_id_lower=Lower("login_id")).filter(login_id_lower__in=wanted)
+    return {login_id.lower() for login_id in taken.values_list("login_id", flat=True)}
 
 
 def access_user(contract: Contract, pk: int) -> User:
@@ -45,3 +58,13 @@ def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
             | Q(display_name__icontains=search)
         )
     return users.order_by(*USER_SORTS.get(sort, USER_SORTS["login_id"]))
+
+
+def access_import_job(contract: Contract, pk: int) -> ImportJob:
+    """One CSV import of this contract; 404 alike for a missing id and another contract's."""
+    return get_object_or_404(ImportJob.objects.for_contract(contract), pk=pk)
+
+
+def import_job_list(contract: Contract, *, limit: int = 5) -> list[ImportJob]:
+    """The contract's latest CSV imports, newest first (the file's content left unread)."""
+    return list(ImportJob.objects.for_contract(contract).defer("content")[:limit])

@@ -214,6 +214,80 @@ def user_change(
     return changed
 
 
+# What a user ID changes on their own (the guide: fields D–G, and the nickname).
+SELF_SERVICE_FIELDS = ("nickname", "display_name", "title", "department", "phone")
+CURRENT_PASSWORD_WRONG = _("現在のパスワードが正しくありません。")
+
+
+@transaction.atomic
+def user_profile_change(
+    *,
+    contract: Contract,
+    actor: User | None,
+    user: User,
+    nickname: str,
+    display_name: str = "",
+    title: str = "",
+    department: str = "",
+    phone: str = "",
+) -> list[str]:
+    """The user ID's own change of ニックネーム, 表示氏名, 役職, 部署 and 連絡先電話番号
+    (their home page), under the rules of the administrator's screens. A blank
+    nickname is the mail address again. Returns the names of the fields that changed."""
+    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    fields = _normalise(
+        {
+            "nickname": nickname,
+            "display_name": display_name,
+            "title": title,
+            "department": department,
+            "phone": phone,
+        }
+    )
+    fields["nickname"] = fields["nickname"] or user.email
+    before = {name: getattr(user, name) for name in SELF_SERVICE_FIELDS}
+    changed = [name for name in SELF_SERVICE_FIELDS if before[name] != fields[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, fields[name])
+    _validate(user, password=None)
+    _save(user)
+    audit.record(
+        Action.PROFILE_CHANGED,
+        contract=contract,
+        actor=actor,
+        target=user.login_id,
+        changes={name: [before[name], fields[name]] for name in changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def user_password_change(
+    *, contract: Contract, actor: User | None, user: User, current_password: str, password: str
+) -> User:
+    """The user ID's own パスワード変更: the current password must be right and the new
+    one pass every password validator. Every session of the user ends (Django checks
+    each against the password hash); the caller keeps its own with
+    update_session_auth_hash(user) on the user returned. Registered devices stay
+    registered."""
+    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": CURRENT_PASSWORD_WRONG}, code="wrong_password")
+    _validate(user, password=password)
+    user.set_password(password)
+    _save(user)
+    audit.record(
+        Action.PASSWORD_CHANGED,
+        contract=contract,
+        actor=actor,
+        target=user.login_id,
+        changes={"password": ["", ""]},
+    )
+    return user
+
+
 @transaction.atomic
 def user_delete(*, contract: Contract, actor: User | None, user: User) -> None:
     """利用者ID情報削除. Always mails the user; removes their device authentication

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import csv_views, user_views, views
 
 app_name = "accounts"
 
@@ -8,10 +8,33 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
+    # A user ID's own pages (accounts/user_views.py)
+    path("home/", user_views.user_home, name="user-home"),
+    path("home/profile/", user_views.profile_edit, name="profile-edit"),
+    path("home/password/", user_views.password_change, name="password-change"),
     path("console/", views.console, name="console"),
     path("console/users/", views.user_list, name="user-list"),
     path("console/users/new/", views.user_create, name="user-create"),
     path("console/users/<int:pk>/created/", views.user_created, name="user-created"),
     path("console/users/<int:pk>/edit/", views.user_edit, name="user-edit"),
     path("console/users/<int:pk>/delete/", views.user_delete, name="user-delete"),
+    # CSVインポート / CSVエクスポート (accounts/csv_views.py)
+    path("console/users/import/", csv_views.user_import, name="user-import"),
+    path(
+        "console/users/import/template.csv",
+        csv_views.user_import_template,
+        name="user-import-template",
+    ),
+    path("console/users/import/<int:pk>/", csv_views.user_import_job, name="user-import-job"),
+    path(
+        "console/users/import/<int:pk>/progress/",
+        csv_views.user_import_progress,
+        name="user-import-progress",
+    ),
+    path(
+        "console/users/import/<int:pk>/report.csv",
+        csv_views.user_import_report,
+        name="user-import-report",
+    ),
+    path("console/users/export.csv", csv_views.user_export, name="user-export"),
 ]

@@ -14,15 +14,23 @@ LOGIN_ID_MIN_LENGTH = 4
 LOGIN_ID_MAX_LENGTH = 60
 # Half-width letters, digits and the symbols the guide shows in login IDs.
 LOGIN_ID_CHARACTERS = re.compile(r"[A-Za-z0-9@._-]+")
+# A letter or a digit first: a login ID never starts like a spreadsheet formula
+# (= + - @), so a CSV file holding it cannot run one in Excel.
+LOGIN_ID_FIRST_CHARACTER = re.compile(r"[A-Za-z0-9]")
 PHONE_CHARACTERS = re.compile(r"[0-9+-]+")
 
 
 def validate_login_id(value: str) -> None:
-    """ログインID: 4–60 half-width letters, digits and @ . _ -"""
+    """ログインID: 4–60 half-width letters, digits and @ . _ -, starting with a letter or digit"""
     if not LOGIN_ID_CHARACTERS.fullmatch(value):
         raise ValidationError(
             _("ログインIDには半角英数字と記号（@ . _ -）のみ使用できます。"),
             code="login_id_characters",
+        )
+    if not LOGIN_ID_FIRST_CHARACTER.match(value):
+        raise ValidationError(
+            _("ログインIDは半角英数字で始めてください。"),
+            code="login_id_first_character",
         )
     if not LOGIN_ID_MIN_LENGTH <= len(value) <= LOGIN_ID_MAX_LENGTH:
         raise ValidationError(

@@ -14,13 +14,16 @@ from accounts.auth import axes_username
 from accounts.exceptions import LimitReached
 from accounts.forms import SignInForm, UserChangeForm, UserForm
 from accounts.guards import administrator_required
-from accounts.middleware import stamp_sign_in
-from accounts.models import Contract
+from accounts.models import Contract, Role
 from accounts.selectors import access_user
+from devicekeys import signin as device_sign_in
 
 
 class SignInView(auth_views.LoginView):
-    """ログイン. Django's login() rotates the session key; axes throttles failures."""
+    """ログイン, one page for administrators and user IDs. Django's login() rotates the
+    session key; axes throttles failures. A user ID whose contract requires device
+    authentication goes on to the key step unless this browser is registered
+    (devicekeys.signin)."""
 
     form_class = SignInForm
     template_name = "accounts/login.html"
@@ -31,9 +34,9 @@ class SignInView(auth_views.LoginView):
         return landing_url(self.request.user)
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        stamp_sign_in(self.request)
-        return response
+        user = form.get_user()
+        next_url = self.get_redirect_url() or landing_url(user)
+        return device_sign_in.after_password(self.request, user, next_url=next_url)
 
 
 class SignOutView(auth_views.LogoutView):
@@ -41,7 +44,9 @@ class SignOutView(auth_views.LogoutView):
 
 
 def landing_url(user) -> str:
-    """Where a signed-in account starts: the console for an administrator."""
+    """Where a signed-in account starts: a user ID's home page, else the console."""
+    if user.role == Role.USER:
+        return reverse("accounts:user-home")
     return reverse("accounts:console")
 
 

@@ -12,6 +12,6 @@ MENU = [
     (_("端末認証キー管理"), "devicekeys:key-list"),
     (_("AMSライセンス管理"), None),
     (_("マイナンバー権限管理"), None),
-    (_("アクセス設定"), None),
+    (_("アクセス設定"), "devicekeys:access-settings"),
     (_("ログ管理"), "audit:entry-list"),
 ]

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
+    # After the session limits: a user's request ends here when their device is refused.
+    "devicekeys.middleware.DeviceCheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # AxesMiddleware must stay last: it turns a locked-out sign-in into the lockout page.
@@ -162,6 +164,10 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+# Device authentication at sign-in (devicekeys): after this many wrong 端末認証キー from
+# one IP address within AXES_COOLOFF_TIME, whatever the login IDs, that address may
+# enter no key until the period has passed.
+DEVICE_KEY_IP_FAILURE_LIMIT = env.int("DEVICE_KEY_IP_FAILURE_LIMIT", default=10)
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "ja"

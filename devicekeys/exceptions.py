@@ -8,3 +8,24 @@ class InvalidTransition(Exception):
     def __init__(self, action, state, by):
         self.action, self.state, self.by = action, state, by
         super().__init__(f"{by} may not {action} a key in state {state}")
+
+
+class KeyEntryRefused(Exception):
+    """An entered device authentication key registered nothing (the sign-in flow)."""
+
+
+class WrongKey(KeyEntryRefused):
+    """Not a key waiting for this login ID; `remaining` more wrong entries are allowed.
+    At 0 the login ID's waiting keys have just become 無効."""
+
+    def __init__(self, remaining: int):
+        self.remaining = remaining
+        super().__init__(f"wrong key, {remaining} entries left")
+
+
+class NoKeyWaiting(KeyEntryRefused):
+    """The login ID has no key that a device could register (利用中 and unregistered)."""
+
+
+class TooManyEntries(KeyEntryRefused):
+    """Too many wrong keys from this IP address lately: no key is compared now."""

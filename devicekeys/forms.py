@@ -1,8 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import LOGIN_ID_MAX_LENGTH
 from devicekeys import rules
+from devicekeys.models import AccessSetting
 from devicekeys.selectors import DEFAULT_SORT, SORTS, key_user_list
 from devicekeys.services import UNKNOWN_USER
 
@@ -83,3 +85,56 @@ class KeyRenameForm(forms.Form):
 
     def clean_device_name(self):
         return rules.clean_device_name(self.cleaned_data["device_name"])
+
+
+class AccessSettingForm(forms.Form):
+    """アクセス設定."""
+
+    device_auth_required = AccessSetting._meta.get_field("device_auth_required").formfield(
+        help_text=_(
+            "オンにすると、利用者はログインIDとパスワードに加えて、端末ごとに端末認証キーの"
+            "登録が必要になります。オフにすると、パスワードだけでログインできます。"
+            "管理者のログインには端末認証キーは不要です。"
+        )
+    )
+    notify_on_register = AccessSetting._meta.get_field("notify_on_register").formfield(
+        help_text=_("ログインID、端末名、登録日時、IPアドレスをお知らせします。")
+    )
+
+
+class KeyInput(forms.TextInput):
+    """Typed in clear (a short code read from a mail), but never sent back in a page."""
+
+    def format_value(self, value):
+        return None
+
+
+class KeyEntryForm(forms.Form):
+    """端末認証キーの入力 (the sign-in step of a browser not yet registered)."""
+
+    key = forms.CharField(
+        label=_("端末認証キー"),
+        max_length=4 * rules.KEY_LENGTH,
+        help_text=_(
+            "管理者から届いたメールに記載の8文字の端末認証キーを入力してください。"
+            "大文字と小文字は区別されます。"
+        ),
+        widget=KeyInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "autocorrect": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_key(self):
+        value = rules.normalize_entered_key(self.cleaned_data["key"])
+        if not rules.is_well_formed_key(value):
+            raise ValidationError(
+                _("端末認証キーは半角英数字8文字です。メールに記載のとおりに入力してください。"),
+                code="key_format",
+            )
+        return value

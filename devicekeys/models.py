@@ -36,6 +36,10 @@ class DeviceKey(ContractScopedModel):
     created_at = models.DateTimeField(_("キー作成日時"), default=timezone.now)
     registered_at = models.DateTimeField(_("キー登録日時"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
+    # The registered browser's credential (devicekeys.credentials): only its SHA-256.
+    credential_hash = models.CharField(max_length=64, blank=True, editable=False)
+    last_ip = models.GenericIPAddressField(_("最終利用IPアドレス"), null=True, blank=True)
+    last_user_agent = models.CharField(_("最終利用ブラウザ"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("端末認証キー")
@@ -58,6 +62,16 @@ class DeviceKey(ContractScopedModel):
                     | (models.Q(key="", registered_at__isnull=False) & ~models.Q(key_hash=""))
                 ),
                 name="device_key_clear_until_registered",
+            ),
+            # One credential opens one key; the check of every request looks it up here.
+            models.UniqueConstraint(
+                fields=["credential_hash"],
+                condition=~models.Q(credential_hash=""),
+                name="device_key_credential_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credential_hash="") | models.Q(registered_at__isnull=False),
+                name="device_key_credential_only_when_registered",
             ),
         ]
         indexes = [
@@ -90,3 +104,56 @@ class DeviceKey(ContractScopedModel):
     @property
     def can_unstop(self) -> bool:
         return rules.allowed(Action.UNSTOP, self.state, by=By.ADMINISTRATOR)
+
+
+class AccessSetting(ContractScopedModel):
+    """アクセス設定 of a contract. A contract without a row has the defaults; the row
+    is written the first time the administrator saves the screen."""
+
+    device_auth_required = models.BooleanField(
+        _("利用者のログインに端末認証キーを必要とする"), default=True
+    )
+    notify_on_register = models.BooleanField(
+        _("端末が端末認証キーを登録したときに管理者へメールで通知する"), default=False
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("アクセス設定")
+        verbose_name_plural = _("アクセス設定")
+        constraints = [
+            models.UniqueConstraint(fields=["contract"], name="access_setting_one_per_contract")
+        ]
+
+    def __str__(self):
+        return f"{self.contract_id}"
+
+
+class WrongEntryCounter(ContractScopedModel):
+    """Consecutive wrong device authentication keys entered for one login ID at sign-in.
+
+    Its row is locked (select_for_update) while an entered key is compared, so
+    parallel guesses are counted one after the other and none gets a fourth try.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    wrong_entries = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.wrong_entries}"
+
+
+class WrongEntryFromAddress(models.Model):
+    """One wrong key entered from an IP address, for the per-address throttle of the
+    key step (whatever the login ID or contract). Rows older than the period go."""
+
+    ip = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self):
+        return f"{self.ip} {self.at:%Y-%m-%d %H:%M}"

@@ -3,14 +3,18 @@
 - the key format: 8 characters from A–Z a–z 0–9, drawn with `secrets`,
   compared case-sensitively;
 - how a registered key is shown: masked but for its last 2 characters;
-- the device name (端末名): 1–32 characters after trimming;
+- the device name (端末名): 1–32 characters after trimming; the default name of
+  an unnamed key, and the name a browser gives itself when it registers one;
 - the status state machine: which action may move a key from which state to
-  which, and who may trigger it (the administrator or the sign-in flow).
+  which, and who may trigger it (the administrator or the sign-in flow);
+- at sign-in: how an entered key is read, and why a registered device is
+  refused (Refusal).
 
 Services ask `apply()` before every change, and the list asks `allowed()`
 which buttons to offer, so the rules are written once.
 """
 
+import re
 import secrets
 import string
 import unicodedata
@@ -31,6 +35,7 @@ KEY_MASK = "*"
 WRONG_ENTRY_LIMIT = 3  # wrong entries after which a key becomes 無効
 DEVICE_NAME_MAX_LENGTH = 32
 DEVICE_NAME_REQUIRED = _("端末名を入力してください。")
+DEFAULT_DEVICE_NAME = "端末-%(number)d"  # a key issued without a name
 
 
 # --- The key ------------------------------------------------------------------------
@@ -55,6 +60,12 @@ def masked_key(suffix: str) -> str:
     return KEY_MASK * (KEY_LENGTH - len(suffix)) + suffix
 
 
+def normalize_entered_key(value: str) -> str:
+    """A key as typed at sign-in: full-width characters (an IME left on) read as
+    half-width, surrounding white space dropped. Case is kept: keys are case-sensitive."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
 # --- The device name ----------------------------------------------------------------
 
 
@@ -75,6 +86,50 @@ def clean_device_name(value: str) -> str:
             code="device_name_characters",
         )
     return name
+
+
+_DEFAULT_DEVICE_NAME = re.compile(re.escape(DEFAULT_DEVICE_NAME).replace(r"%\(number\)d", r"\d+"))
+
+# (marker in the User-Agent, the browser's name), the first match wins: Edge, Opera and
+# Samsung Internet also say "Chrome", and Chrome also says "Safari".
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("EdgiOS/", "Edge"),
+    ("Edge/", "Edge"),
+    ("OPR/", "Opera"),
+    ("OPiOS/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+
+
+def is_default_device_name(name: str) -> bool:
+    """Whether `name` is the 端末-N of a key the administrator issued without a name."""
+    return bool(_DEFAULT_DEVICE_NAME.fullmatch(name))
+
+
+def browser_name(user_agent: str) -> str:
+    """The browser a User-Agent names (Chrome, Firefox, Safari, Edge, ...), or ""."""
+    for marker, name in BROWSERS:
+        if marker in (user_agent or ""):
+            return name
+    return ""
+
+
+def free_device_name(base: str, taken) -> str:
+    """`base`, or the guide's `base-2`, `base-3`, ... when the name is taken in the contract."""
+    taken = set(taken)
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
 
 
 # --- The state machine --------------------------------------------------------------
@@ -167,3 +222,41 @@ def after_wrong_entry(wrong_entries: int) -> tuple[int, bool]:
     """One more wrong entry: the new count, and whether the key now becomes 無効."""
     wrong_entries += 1
     return wrong_entries, wrong_entries >= WRONG_ENTRY_LIMIT
+
+
+# --- A registered device at sign-in and on every request ------------------------------
+
+
+class Refusal(StrEnum):
+    """Why a signed-in device may no longer use the service (the page it is shown says so)."""
+
+    STOPPED = "stopped"  # 停止 (遠隔アクセスロック)
+    INVALID = "invalid"
+    REISSUED = "reissued"  # the key has another value now; the old credential is void
+    DELETED = "deleted"
+    CREDENTIAL_MISSING = "credential"  # the browser no longer holds the credential
+    ACCOUNT_GONE = "account"  # the login ID was deleted or disabled
+    SIGN_IN_AGAIN = "sign_in"  # a session that did not pass the device check at sign-in
+
+
+def refusal(
+    state: KeyState | None, *, same_credential: bool, credential_in_browser: bool
+) -> Refusal | None:
+    """Whether the device a session signed in with may go on, and if not, why.
+
+    `state` is the key's state now (GONE once deleted); `same_credential` whether
+    the key still holds the credential the session was bound to (再発行 clears it,
+    a later registration replaces it); `credential_in_browser` whether the browser
+    still sends it.
+    """
+    if state is GONE:
+        return Refusal.DELETED
+    if state.status == Status.INVALID:
+        return Refusal.INVALID
+    if not state.registered or not same_credential:
+        return Refusal.REISSUED
+    if state.status == Status.STOPPED:
+        return Refusal.STOPPED
+    if not credential_in_browser:
+        return Refusal.CREDENTIAL_MISSING
+    return None

@@ -4,7 +4,8 @@ from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
-from devicekeys.models import DeviceKey
+from devicekeys import rules
+from devicekeys.models import AccessSetting, DeviceKey
 
 # ?sort= values of the list, and the order each stands for (ties broken by id).
 SORTS = {
@@ -63,3 +64,35 @@ def key_user_with_login_id(*, contract: Contract, login_id: str) -> User | None:
     if not login_id:
         return None
     return User.objects.for_contract(contract).users().with_login_id(login_id).first()
+
+
+# --- Device authentication at sign-in ------------------------------------------------
+
+
+def access_setting_get(*, contract: Contract) -> AccessSetting:
+    """アクセス設定 of the contract: its row, or the defaults (unsaved) when it has none."""
+    found = AccessSetting.objects.for_contract(contract).first()
+    return found if found is not None else AccessSetting(contract=contract)
+
+
+def waiting_keys(*, contract: Contract, user: User) -> QuerySet[DeviceKey]:
+    """The keys of `user` that a device may register now: 利用中 and not yet registered."""
+    return DeviceKey.objects.for_contract(contract).filter(
+        user=user, status=rules.NEW.status, registered_at__isnull=True
+    )
+
+
+def device_keys_with_credentials(*, user: User, hashes: list[str]) -> list[DeviceKey]:
+    """The keys of `user` that this browser holds a credential for (one indexed query)."""
+    if not hashes:
+        return []
+    keys = DeviceKey.objects.for_contract(user.contract).filter(
+        user=user, credential_hash__in=hashes
+    )
+    return list(keys)
+
+
+def device_key_of_session(*, user: User, pk: int) -> DeviceKey | None:
+    """The key a session signed in with, if it still exists: the one query of the
+    check on every request (by primary key)."""
+    return DeviceKey.objects.for_contract(user.contract).filter(user=user, pk=pk).first()

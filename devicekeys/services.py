@@ -12,11 +12,14 @@ and the user's mail. Log lines name keys by id.
 """
 
 import logging
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -24,10 +27,17 @@ from accounts.exceptions import LimitReached
 from accounts.models import Contract, Role, User
 from audit import services as audit
 from audit.actions import Action as AuditAction
-from devicekeys import rules
-from devicekeys.models import DeviceKey
+from devicekeys import credentials, rules
+from devicekeys.exceptions import KeyEntryRefused, NoKeyWaiting, TooManyEntries, WrongKey
+from devicekeys.models import AccessSetting, DeviceKey, WrongEntryCounter, WrongEntryFromAddress
 from devicekeys.rules import Action, By
-from devicekeys.selectors import access_device_key, device_key_count
+from devicekeys.selectors import (
+    access_device_key,
+    access_setting_get,
+    device_key_count,
+    waiting_keys,
+)
+from notifications import kinds
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -37,7 +47,8 @@ KEY_LIMIT_REACHED = _(
     "追加で作成するには、不要な端末認証キーを削除してください。"
 )
 UNKNOWN_USER = _("選択したログインIDが見つかりません。一覧から選び直してください。")
-DEFAULT_DEVICE_NAME = "端末-%(number)d"
+DEFAULT_DEVICE_NAME = rules.DEFAULT_DEVICE_NAME
+USER_AGENT_MAX_LENGTH = DeviceKey._meta.get_field("last_user_agent").max_length
 
 
 def _actor_id(actor: User | None) -> str:
@@ -106,6 +117,9 @@ def _set_new_key(key: DeviceKey, value: str) -> None:
     key.created_at = timezone.now()
     key.registered_at = None
     key.last_used_at = None
+    key.credential_hash = ""  # the device that had registered the old value is out
+    key.last_ip = None
+    key.last_user_agent = ""
 
 
 @sensitive_variables("value")
@@ -251,33 +265,236 @@ def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: Use
 
 @transaction.atomic
 def device_key_register(
-    *, contract: Contract, key: DeviceKey, actor: User | None = None
+    *,
+    contract: Contract,
+    key: DeviceKey,
+    actor: User | None = None,
+    credential_hash: str = "",
+    device_name: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> DeviceKey:
     """A device has entered this (unregistered, 利用中) key: from now on the key is
-    kept only as a salted hash and shown masked; it can never be entered again."""
+    kept only as a salted hash and shown masked; it can never be entered again.
+    The key keeps the hash of the device's credential, the name the device goes
+    by (when given) and its first use (time, IP address, browser)."""
     key = access_device_key(contract, key.pk, for_update=True)
     rules.apply(Action.REGISTER, key.state, by=By.SIGN_IN)
     key.key_hash = make_password(key.key)
     key.key = ""
+    key.credential_hash = credential_hash
+    key.device_name = device_name or key.device_name
     key.wrong_entries = 0
-    key.registered_at = timezone.now()
-    key.save(update_fields=["key", "key_hash", "wrong_entries", "registered_at"])
+    key.registered_at = key.last_used_at = timezone.now()
+    key.last_ip = ip
+    key.last_user_agent = user_agent[:USER_AGENT_MAX_LENGTH]
+    key.save(
+        update_fields=[
+            "key",
+            "key_hash",
+            "credential_hash",
+            "device_name",
+            "wrong_entries",
+            "registered_at",
+            "last_used_at",
+            "last_ip",
+            "last_user_agent",
+        ]
+    )
     _record(AuditAction.DEVICE_REGISTERED, key, actor)
     return key
 
 
 @transaction.atomic
 def device_key_record_wrong_entry(
-    *, contract: Contract, key: DeviceKey, actor: User | None = None
-) -> DeviceKey:
-    """The user entered a wrong key for this (unregistered, 利用中) key; at the
-    third wrong entry the key becomes 無効 and only 再発行 brings it back."""
-    key = access_device_key(contract, key.pk, for_update=True)
-    # Entries count only against a key that is waiting for its device.
-    invalid_state = rules.apply(Action.MARK_INVALID, key.state, by=By.SIGN_IN)
-    key.wrong_entries, invalid = rules.after_wrong_entry(key.wrong_entries)
-    if invalid:
-        key.status = invalid_state.status
-        _record(AuditAction.DEVICE_KEY_INVALIDATED, key, actor)
-    key.save(update_fields=["wrong_entries", "status"])
-    return key
+    *, contract: Contract, user: User, actor: User | None = None
+) -> int:
+    """`user` entered a wrong key at sign-in. Wrong entries are counted per login ID,
+    under the lock of its counter row; at the third in a row every key of the login
+    ID that is waiting for a device (利用中, unregistered) becomes 無効, which only
+    再発行 undoes, and the count starts again. Returns how many more wrong entries
+    are allowed: 0 when the keys have just become 無効."""
+    counter = _lock_wrong_entry_counter(contract, user)
+    count, invalid = rules.after_wrong_entry(counter.wrong_entries)
+    audit.record(
+        AuditAction.DEVICE_KEY_WRONG,
+        contract=contract,
+        actor=actor,
+        target=user.login_id,
+        changes={"wrong_entries": [counter.wrong_entries, count]},
+    )
+    waiting = waiting_keys(contract=contract, user=user).select_related("contract", "user")
+    for key in waiting.select_for_update(of=("self",)):
+        key.wrong_entries = count
+        if invalid:
+            key.status = rules.apply(Action.MARK_INVALID, key.state, by=By.SIGN_IN).status
+            _record(AuditAction.DEVICE_KEY_INVALIDATED, key, actor)
+        key.save(update_fields=["wrong_entries", "status"])
+    counter.wrong_entries = 0 if invalid else count
+    counter.save(update_fields=["wrong_entries"])
+    return 0 if invalid else rules.WRONG_ENTRY_LIMIT - count
+
+
+def _lock_wrong_entry_counter(contract: Contract, user: User) -> WrongEntryCounter:
+    """The login ID's wrong-entry counter, created when missing, locked to the end of the
+    transaction: entries for one login ID are compared and counted one at a time."""
+    WrongEntryCounter.objects.bulk_create(
+        [WrongEntryCounter(contract=contract, user=user)], ignore_conflicts=True
+    )
+    return WrongEntryCounter.objects.for_contract(contract).select_for_update().get(user=user)
+
+
+def _address_throttled(ip: str | None) -> bool:
+    """Whether this IP address entered DEVICE_KEY_IP_FAILURE_LIMIT wrong keys within the
+    period (AXES_COOLOFF_TIME), whatever the login IDs. Older rows are dropped."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    WrongEntryFromAddress.objects.filter(at__lt=since).delete()
+    recent = WrongEntryFromAddress.objects.filter(ip=ip, at__gte=since).count()
+    return recent >= settings.DEVICE_KEY_IP_FAILURE_LIMIT
+
+
+def _registered_device_name(contract: Contract, key: DeviceKey, user_agent: str) -> str:
+    """A key issued without a name (端末-N) takes the browser's name, numbered like the
+    guide's Chrome-16 when the contract has it already; a name the administrator
+    chose stays."""
+    browser = rules.browser_name(user_agent)
+    if not browser or not rules.is_default_device_name(key.device_name):
+        return key.device_name
+    others = DeviceKey.objects.for_contract(contract).exclude(pk=key.pk)
+    taken = others.filter(device_name__startswith=browser).values_list("device_name", flat=True)
+    return rules.free_device_name(browser, taken)
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A browser has registered `key`; `token` is its credential, for its cookie only."""
+
+    key: DeviceKey
+    token: str = field(repr=False)
+
+
+@sensitive_variables("entered", "token")
+@transaction.atomic
+def _enter(*, contract, actor, user, entered, ip, user_agent) -> Enrollment | KeyEntryRefused:
+    if _address_throttled(ip):
+        return TooManyEntries()
+    counter = _lock_wrong_entry_counter(contract, user)
+    waiting = list(waiting_keys(contract=contract, user=user).select_for_update())
+    if not waiting:
+        return NoKeyWaiting()
+    match = next((key for key in waiting if constant_time_compare(key.key, entered)), None)
+    if match is None:
+        WrongEntryFromAddress.objects.create(ip=ip)
+        return WrongKey(device_key_record_wrong_entry(contract=contract, user=user, actor=actor))
+    counter.wrong_entries = 0
+    counter.save(update_fields=["wrong_entries"])
+    waiting_keys(contract=contract, user=user).exclude(pk=match.pk).update(wrong_entries=0)
+    token = credentials.new_token()
+    key = device_key_register(
+        contract=contract,
+        key=match,
+        actor=actor,
+        credential_hash=credentials.token_hash(token),
+        device_name=_registered_device_name(contract, match, user_agent),
+        ip=ip,
+        user_agent=user_agent,
+    )
+    if access_setting_get(contract=contract).notify_on_register:
+        administrator = User.objects.for_contract(contract).get(role=Role.ADMINISTRATOR)
+        notify(
+            kinds.DEVICE_KEY_REGISTERED,
+            user=administrator,
+            key_login_id=user.login_id,
+            device_name=key.device_name,
+            ip_address=ip or "",
+        )
+    return Enrollment(key=key, token=token)
+
+
+@sensitive_variables("entered")
+def device_key_enter(
+    *,
+    contract: Contract,
+    actor: User | None,
+    user: User,
+    entered: str,
+    ip: str | None,
+    user_agent: str,
+) -> Enrollment:
+    """端末認証キーの入力 at sign-in: `user`, whose password was right, types a key in a
+    browser that holds no credential for them.
+
+    A key of `user` waiting for a device (利用中, unregistered) that matches
+    registers this browser (device_key_register): the browser gets a new credential
+    token, an unnamed key the browser's name, and the administrator a mail when
+    アクセス設定 asks for one. Otherwise a KeyEntryRefused is raised: WrongKey
+    (counted per login ID, see device_key_record_wrong_entry), NoKeyWaiting, or
+    TooManyEntries (too many wrong keys from this IP address, whatever the login
+    ID). A wrong entry is committed before the exception is raised.
+    """
+    outcome = _enter(
+        contract=contract,
+        actor=actor,
+        user=user,
+        entered=rules.normalize_entered_key(entered),
+        ip=ip,
+        user_agent=user_agent,
+    )
+    if isinstance(outcome, KeyEntryRefused):
+        raise outcome
+    return outcome
+
+
+def device_key_record_use(
+    *, contract: Contract, key: DeviceKey, ip: str | None, user_agent: str
+) -> None:
+    """最終利用日時, IP address and browser of a registered key, for the administrator's
+    list. The check of each request calls this at most once a minute per key: one
+    UPDATE, no lock."""
+    DeviceKey.objects.for_contract(contract).filter(pk=key.pk).update(
+        last_used_at=timezone.now(), last_ip=ip, last_user_agent=user_agent[:USER_AGENT_MAX_LENGTH]
+    )
+
+
+def device_key_record_refusal(
+    *, contract: Contract, actor: User, key: DeviceKey | None, reason: rules.Refusal
+) -> None:
+    """A signed-in device was refused (停止, 再発行, 削除, ...) and its session ended."""
+    audit.record(
+        AuditAction.SESSION_ENDED,
+        contract=contract,
+        actor=actor,
+        target=f"{key.device_name} ({actor.login_id})" if key else actor.login_id,
+        changes={"reason": ["", reason.value]},
+    )
+    logger.info("session of user %s ended: device %s", actor.pk, reason.value)
+
+
+ACCESS_SETTING_FIELDS = ("device_auth_required", "notify_on_register")
+
+
+@transaction.atomic
+def access_setting_change(
+    *, contract: Contract, actor: User | None, device_auth_required: bool, notify_on_register: bool
+) -> AccessSetting:
+    """アクセス設定: whether the contract's users need a device authentication key at
+    sign-in, and whether the administrator is mailed when a device registers one.
+    Sessions already signed in keep the check they signed in with."""
+    before = access_setting_get(contract=contract)
+    setting, _created = AccessSetting.objects.update_or_create(
+        contract=contract,
+        defaults={
+            "device_auth_required": device_auth_required,
+            "notify_on_register": notify_on_register,
+        },
+    )
+    changes = {
+        name: [getattr(before, name), getattr(setting, name)]
+        for name in ACCESS_SETTING_FIELDS
+        if getattr(before, name) != getattr(setting, name)
+    }
+    if changes:
+        audit.record(
+            AuditAction.ACCESS_SETTING_CHANGED, contract=contract, actor=actor, changes=changes
+        )
+    return setting

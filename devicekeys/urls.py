@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/unstop/", views.key_unstop, name="key-unstop"),
     path("<int:pk>/delete/", views.key_delete, name="key-delete"),
     path("users/<int:user_id>/stop/", views.user_keys_stop, name="user-keys-stop"),
+    path("<int:pk>/", views.key_detail, name="key-detail"),
+    path("access/", views.access_settings, name="access-settings"),
 ]

@@ -7,7 +7,7 @@ redirect. Every page that shows a key is sent with Cache-Control: no-store.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -20,16 +20,19 @@ from accounts.guards import administrator_required
 from accounts.selectors import access_user
 from devicekeys import rules
 from devicekeys.exceptions import InvalidTransition
-from devicekeys.forms import KeyFilterForm, KeyIssueForm, KeyRenameForm
+from devicekeys.forms import AccessSettingForm, KeyFilterForm, KeyIssueForm, KeyRenameForm
 from devicekeys.selectors import (
     access_device_key,
+    access_setting_get,
     device_key_count,
     device_key_list,
     key_user_list,
     key_user_with_login_id,
 )
 from devicekeys.services import (
+    ACCESS_SETTING_FIELDS,
     KEY_LIMIT_REACHED,
+    access_setting_change,
     device_key_delete,
     device_key_issue,
     device_key_reissue,
@@ -277,3 +280,33 @@ def user_keys_stop(request, user_id):
         "back": list_of_user,
     }
     return render(request, "devicekeys/user_keys_stop.html", context)
+
+
+@administrator_required
+@never_cache
+def key_detail(request, pk):
+    """One key in full: the list's columns and its last use (time, IP address, browser).
+    Read only; another contract's id is 404 whatever the method."""
+    key = access_device_key(request.contract, pk)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    context = {"title": _("端末認証キーの詳細"), "key": key, "back": _back_to_list(request)}
+    return render(request, "devicekeys/key_detail.html", context)
+
+
+@administrator_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def access_settings(request):
+    """アクセス設定: device authentication for the contract's users, and the mail on
+    registration."""
+    setting = access_setting_get(contract=request.contract)
+    initial = {name: getattr(setting, name) for name in ACCESS_SETTING_FIELDS}
+    form = AccessSettingForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        access_setting_change(contract=request.contract, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("アクセス設定を保存しました。"))
+        return redirect("devicekeys:access-settings")
+    return render(
+        request, "devicekeys/access_settings.html", {"title": _("アクセス設定"), "form": form}
+    )

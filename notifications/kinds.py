@@ -15,6 +15,7 @@ class Kind(models.TextChoices):
     USER_DELETED = "user_deleted", _("利用者ID削除")
     DEVICE_KEY_ISSUED = "device_key_issued", _("端末認証キー発行")
     DEVICE_KEY_REISSUED = "device_key_reissued", _("端末認証キー再発行")
+    DEVICE_KEY_REGISTERED = "device_key_registered", _("端末認証キー登録")
 
 
 USER_CREATED = Kind.USER_CREATED
@@ -22,6 +23,7 @@ USER_CHANGED = Kind.USER_CHANGED
 USER_DELETED = Kind.USER_DELETED
 DEVICE_KEY_ISSUED = Kind.DEVICE_KEY_ISSUED
 DEVICE_KEY_REISSUED = Kind.DEVICE_KEY_REISSUED
+DEVICE_KEY_REGISTERED = Kind.DEVICE_KEY_REGISTERED
 
 # The context each kind takes: name -> (type, required). Nothing else is accepted,
 # so no mail can ever be given a password to carry.
@@ -32,6 +34,12 @@ CONTEXT = {
     Kind.USER_DELETED: {},
     Kind.DEVICE_KEY_ISSUED: _DEVICE_KEY,
     Kind.DEVICE_KEY_REISSUED: _DEVICE_KEY,
+    # To the administrator (アクセス設定): which login ID registered which device, from where.
+    Kind.DEVICE_KEY_REGISTERED: {
+        "key_login_id": (str, True),
+        "device_name": (str, True),
+        "ip_address": (str, True),
+    },
 }
 
 # Context values that are secrets: wiped from the outbox row once the mail is sent.

@@ -23,8 +23,9 @@ Calling it, from a service function that owns the transaction::
   names of accounts.User such as "email", shown as their labels in the
   recipient's language; other strings are shown as given) and
   `password_changed` (bool); `device_key_issued`, `device_key_reissued`: `key`
-  and `device_name` (str, both required). Any other name, a password above all,
-  raises TypeError.
+  and `device_name` (str, both required); `device_key_registered` (to the
+  administrator): `key_login_id`, `device_name` and `ip_address` (str, all
+  required). Any other name, a password above all, raises TypeError.
 - The mail goes to `user.email` in `user.language` ("ja" or "en"; anything else
   gets Japanese).
 

@@ -14,4 +14,3 @@ def query_with(context, **changes):
         else:
             query[key] = value
     return "?" + query.urlencode()
-

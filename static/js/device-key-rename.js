@@ -65,6 +65,13 @@
       closed = true;
       if (newName !== null) {
         nameElement.textContent = newName;
+        // The row's links and buttons name the device to screen readers
+        // ("編集 Chrome", "停止 Chrome"): they take the new name too.
+        cell.closest("tr").querySelectorAll(".visually-hidden").forEach(function (hidden) {
+          if (hidden.textContent.trim() === original) {
+            hidden.textContent = " " + newName;
+          }
+        });
       }
       input.remove();
       error.remove();

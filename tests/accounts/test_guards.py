@@ -4,6 +4,8 @@ from urllib.parse import parse_qs, urlparse
 
 from django.urls import get_resolver, reverse
 
+from tests.devicekeys.browser import signed_in_user
+
 CONSOLE = reverse("accounts:console")
 
 
@@ -15,8 +17,8 @@ def test_anonymous_is_sent_to_sign_in_with_next(client, db):
     assert parse_qs(target.query)["next"] == [CONSOLE]
 
 
-def test_user_id_gets_403(client, users_a):
-    client.force_login(users_a[0])
+def test_user_id_gets_403(users_a):
+    client = signed_in_user(users_a[0])  # through the sign-in page and the key step
     response = client.get(CONSOLE)
     assert response.status_code == 403
     assert "管理者でログインしたときのみ" in response.content.decode()

@@ -88,20 +88,8 @@ class TestCreate:
 
 class TestLimit:
     @pytest.fixture
-    def contract_at(self, contract_a, make_user):
-        def fill(count):
-            User.objects.bulk_create(
-                User(
-                    login_id=f"bulk-{i:04d}",
-                    email=f"b{i}@example.jp",
-                    contract=contract_a,
-                    role=Role.USER,
-                )
-                for i in range(count)
-            )
-            return contract_a
-
-        return fill
+    def contract_at(self, contract_a, fill_contract):
+        return lambda count: fill_contract(contract_a, count)
 
     def test_the_999th_is_created_and_the_1000th_refused(self, contract_at):
         contract = contract_at(Contract.USER_LIMIT - 1)

@@ -141,6 +141,11 @@ class TestLoginIdRule:
             ("=cmd|x", "login_id_characters"),
             ("taro\u200b", "login_id_characters"),
             ("", "login_id_characters"),
+            # never the start of a spreadsheet formula, nor any other symbol first
+            ("-taro", "login_id_first_character"),
+            ("@taro", "login_id_first_character"),
+            ("_taro", "login_id_first_character"),
+            (".taro", "login_id_first_character"),
         ],
     )
     def test_invalid(self, login_id, code):

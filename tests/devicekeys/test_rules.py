@@ -195,3 +195,73 @@ def test_the_third_wrong_entry_makes_a_key_invalid():
     assert rules.after_wrong_entry(0) == (1, False)
     assert rules.after_wrong_entry(1) == (2, False)
     assert rules.after_wrong_entry(2) == (3, True)
+
+
+# --- Device authentication at sign-in -----------------------------------------------
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML) Chrome/130.0 Safari/537.36"
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "name"),
+    [
+        (CHROME, "Chrome"),
+        (CHROME + " Edg/130.0.0.0", "Edge"),
+        (CHROME + " OPR/114.0", "Opera"),
+        ("Mozilla/5.0 (Linux; Android 14) SamsungBrowser/26.0 " + CHROME, "Samsung Internet"),
+        ("Mozilla/5.0 (Windows NT 10.0; rv:132.0) Gecko/20100101 Firefox/132.0", "Firefox"),
+        (
+            "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 CriOS/130.0 Mobile/15E148 Safari/604.1",
+            "Chrome",
+        ),
+        (
+            "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 FxiOS/132.0 Mobile/15E148 Safari/605.1.15",
+            "Firefox",
+        ),
+        ("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Version/17.6 Safari/605.1.15", "Safari"),
+        ("curl/8.5.0", ""),
+        ("", ""),
+    ],
+)
+def test_the_browser_is_named_from_its_user_agent(user_agent, name):
+    assert rules.browser_name(user_agent) == name
+
+
+def test_a_taken_name_is_numbered_like_the_guides_chrome_16():
+    assert rules.free_device_name("Chrome", []) == "Chrome"
+    assert rules.free_device_name("Chrome", ["Chrome"]) == "Chrome-2"
+    assert rules.free_device_name("Chrome", ["Chrome", "Chrome-2", "Chrome-4"]) == "Chrome-3"
+    assert rules.free_device_name("Chrome", ["chrome", "Chrome-16"]) == "Chrome"
+
+
+@pytest.mark.parametrize(
+    ("name", "default"),
+    [("端末-1", True), ("端末-999", True), ("端末-", False), ("端末-1a", False), ("経理PC", False)],
+)
+def test_only_the_issue_screens_端末_n_counts_as_unnamed(name, default):
+    assert rules.is_default_device_name(name) is default
+
+
+def test_an_entered_key_is_read_half_width_and_trimmed_but_case_is_kept():
+    assert rules.normalize_entered_key(" ＫｋｅＪ８ｃＺＧ　") == "KkeJ8cZG"
+    assert rules.normalize_entered_key("kkej8czg") == "kkej8czg"
+
+
+REFUSED = rules.Refusal
+
+
+@pytest.mark.parametrize(
+    ("state", "same", "in_browser", "expected"),
+    [
+        (IN_USE, True, True, None),
+        (IN_USE, True, False, REFUSED.CREDENTIAL_MISSING),
+        (STOPPED_IN_USE, True, True, REFUSED.STOPPED),
+        (NEW, False, True, REFUSED.REISSUED),  # 再発行 cleared the registration
+        (IN_USE, False, True, REFUSED.REISSUED),  # reissued, then registered elsewhere
+        (STOPPED_IN_USE, False, True, REFUSED.REISSUED),
+        (INVALID, False, True, REFUSED.INVALID),  # reissued, then three wrong keys
+        (GONE, False, True, REFUSED.DELETED),
+    ],
+)
+def test_why_a_signed_in_device_is_refused(state, same, in_browser, expected):
+    assert rules.refusal(state, same_credential=same, credential_in_browser=in_browser) == expected

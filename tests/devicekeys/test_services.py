@@ -217,7 +217,8 @@ def _registered_and_invalid_keys(admin_a, users_a, issue_key, register_key):
     stopped = services.device_key_stop(contract=admin_a.contract, key=stopped, actor=admin_a)
     invalid = issue_key(users_a[0], device_name="Safari")
     for _ in range(rules.WRONG_ENTRY_LIMIT):
-        invalid = services.device_key_record_wrong_entry(contract=admin_a.contract, key=invalid)
+        services.device_key_record_wrong_entry(contract=admin_a.contract, user=users_a[0])
+    invalid.refresh_from_db()
     return [registered, stopped, invalid]
 
 
@@ -403,13 +404,27 @@ def test_a_stopped_or_invalid_key_cannot_be_registered(key_a, register_key, stat
     assert key_a.key == key_a.shown_key  # still in clear, still enterable
 
 
-def test_three_wrong_entries_make_the_key_invalid(admin_a, key_a):
-    for expected in (Status.ACTIVE, Status.ACTIVE, Status.INVALID):
-        key = services.device_key_record_wrong_entry(contract=admin_a.contract, key=key_a)
-        assert key.status == expected
-    assert key.wrong_entries == 3
-    with pytest.raises(InvalidTransition):
-        services.device_key_record_wrong_entry(contract=admin_a.contract, key=key_a)
+def test_three_wrong_entries_of_a_login_id_make_its_waiting_keys_invalid(
+    admin_a, users_a, key_a, issue_key, register_key
+):
+    taro, hana = users_a
+    second = issue_key(taro, device_name="Edge")
+    registered = register_key(issue_key(taro, device_name="Firefox"))
+    hanas = issue_key(hana)
+    left = [
+        services.device_key_record_wrong_entry(contract=admin_a.contract, user=taro)
+        for _ in range(rules.WRONG_ENTRY_LIMIT)
+    ]
+    assert left == [2, 1, 0]
+    for key in (key_a, second, registered, hanas):
+        key.refresh_from_db()
+    assert [key_a.status, second.status] == [Status.INVALID, Status.INVALID]
+    assert key_a.wrong_entries == rules.WRONG_ENTRY_LIMIT
+    assert registered.status == Status.ACTIVE  # a registered key is not entered again
+    assert hanas.status == Status.ACTIVE  # another login ID's count is its own
+    # Counting starts again: a key reissued now gets three tries of its own.
+    services.device_key_reissue(contract=admin_a.contract, key=key_a, actor=admin_a)
+    assert services.device_key_record_wrong_entry(contract=admin_a.contract, user=taro) == 2
 
 
 def test_the_database_refuses_a_registered_key_kept_in_clear(key_a):

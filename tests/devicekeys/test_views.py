@@ -552,3 +552,42 @@ def test_a_user_id_gets_403_and_a_visitor_the_sign_in_page(client, key_a, users_
 
 def test_the_limit_constant_is_the_guides(db):
     assert rules.KEY_LIMIT == 999
+
+
+# --- 詳細 and 最終利用日時 --------------------------------------------------------------------
+
+
+def test_the_list_shows_the_last_use_and_links_to_the_detail(admin_client_a, key_a, register_key):
+    register_key(key_a)
+    DeviceKey.objects.filter(pk=key_a.pk).update(
+        last_used_at=datetime(2026, 4, 1, 1, 5, tzinfo=UTC)
+    )
+    page = page_of(admin_client_a.get(LIST))
+    assert "最終利用日時</th>" in page
+    row = row_of(page, "Chrome")
+    assert ">2026/04/01 10:05<" in row
+    assert f'href="{url("key-detail", key_a)}?next=' in row
+
+
+def test_the_detail_shows_the_last_use(admin_client_a, key_a, register_key):
+    register_key(key_a)
+    DeviceKey.objects.filter(pk=key_a.pk).update(
+        last_ip="198.51.100.7", last_user_agent="Mozilla/5.0 <script>Firefox/132.0"
+    )
+    response = admin_client_a.get(url("key-detail", key_a))
+    page = page_of(response)
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    for expected in ["最終利用日時", "198.51.100.7", "&lt;script&gt;Firefox/132.0", "キー登録日時"]:
+        assert expected in page
+    assert "<script>Firefox" not in page
+
+
+def test_another_contracts_key_detail_is_404(admin_client_a, key_b):
+    assert admin_client_a.get(url("key-detail", key_b)).status_code == 404
+    assert admin_client_a.get(reverse("devicekeys:key-detail", args=[999_999])).status_code == 404
+
+
+def test_the_detail_is_read_only(admin_client_a, key_a, key_b):
+    assert admin_client_a.post(url("key-detail", key_a)).status_code == 405
+    assert admin_client_a.post(url("key-detail", key_b)).status_code == 404

@@ -1,0 +1,256 @@
+"""The CSVインポート file of the guide, read into lines: pure rules, no database.
+
+The format (guide, chapter 1): no header, every line `ログインID,パスワード,メールアドレス`,
+data from line 1. Beyond the guide:
+
+- UTF-8 with or without a BOM and Shift_JIS (CP932, what Japanese Excel writes),
+  told apart automatically (a BOM, else strict UTF-8, else strict CP932) or named
+  by the caller;
+- LF, CRLF or CR line ends; RFC 4180 quoting (a quoted field may hold commas,
+  doubled quotes and line breaks);
+- blank lines (and lines of empty fields, as Excel writes them) are ignored;
+  white space around every field is trimmed (full-width spaces too);
+- a first line that looks like a header row is reported as one.
+
+A file that cannot be read at all (empty, too large, binary, in another
+encoding, too many lines) raises FileRejected with a message for the
+administrator; a line that can be read but is wrong becomes a Problem.
+Line numbers are those of the file as an editor shows them, blank lines counted.
+"""
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Contract
+
+MAX_BYTES = 1024 * 1024  # 1 MiB: 999 lines of the longest fields fit in a fifth of it
+MAX_LINES = Contract.USER_LIMIT  # more lines could never be created in one contract
+COLUMNS = ("login_id", "password", "email")
+COLUMN_LABELS = {
+    "login_id": _("ログインID"),
+    "password": _("パスワード"),
+    "email": _("メールアドレス"),
+}
+ENCODINGS = {"auto": _("自動判別"), "utf-8": _("UTF-8"), "cp932": _("Shift_JIS（CP932）")}
+# What the administrator saves from Excel as "CSV UTF-8": the template file is this
+# BOM alone, so that Excel opens it (and saves it again) as UTF-8.
+TEMPLATE = codecs.BOM_UTF8
+TOO_LARGE = _("ファイルが大きすぎます。%(size)sバイト（1 MiB）以下のファイルにしてください。")
+# Control characters no text file of this format holds (tab, LF and CR are allowed).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Words of a header row, compared after NFKC, lower case, spaces and _ - removed.
+HEADER_WORDS = frozenset(
+    {
+        "ログインid",
+        "ログイン",
+        "loginid",
+        "login",
+        "id",
+        "userid",
+        "利用者id",
+        "ユーザーid",
+        "ユーザid",
+        "パスワード",
+        "password",
+        "passwd",
+        "pass",
+        "pw",
+        "メールアドレス",
+        "メール",
+        "eメール",
+        "email",
+        "mail",
+        "emailaddress",
+        "mailaddress",
+        "アドレス",
+    }
+)
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; the message says why (and where)."""
+
+    def __init__(self, message, *, line: int | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One entry of the report: a line (None: the file as a whole), the login ID
+    written on it, the column (one of COLUMNS, or "" for the whole line) and why.
+    Never a password: callers only ever put a message and a login ID in it."""
+
+    line: int | None
+    column: str
+    message: str
+    login_id: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """A line with exactly three fields, trimmed. The password is kept out of repr,
+    so that a traceback or a debugging print never shows it."""
+
+    line: int
+    login_id: str
+    password: str = field(repr=False)
+    email: str
+
+
+@dataclass
+class ParsedFile:
+    encoding: str  # the encoding the file was read with: "utf-8" or "cp932"
+    lines: list[ImportLine]  # the lines with three fields, in file order
+    problems: list[Problem]  # lines with another number of fields, a header row
+    records: int  # every non-blank line, well-formed or not
+    header: bool  # the first of them looks like a header row
+
+
+def read(content: bytes, encoding: str = "auto") -> ParsedFile:
+    """Decode and split the uploaded bytes; raise FileRejected when that is impossible."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}")
+    if not content:
+        raise FileRejected(_("ファイルが空です。"))
+    if len(content) > MAX_BYTES:
+        raise FileRejected(TOO_LARGE % {"size": f"{MAX_BYTES:,}"})
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileRejected(
+            _(
+                "UTF-16（Unicodeテキスト）のファイルには対応していません。"
+                "「CSV UTF-8」または「CSV（コンマ区切り）」で保存してください。"
+            )
+        )
+    if b"\x00" in content:
+        raise FileRejected(
+            _("CSVファイルではありません（NUL文字を含むバイナリデータです）。"),
+            line=_line_of(content, content.index(b"\x00")),
+        )
+    text, used = _decode(content, encoding)
+    if control := CONTROL.search(text):
+        raise FileRejected(
+            _("CSVファイルではありません（%(line)d行目に制御文字があります）。")
+            % {"line": text.count("\n", 0, control.start()) + 1},
+        )
+    return _split(text, used)
+
+
+def _decode(content: bytes, encoding: str) -> tuple[str, str]:
+    has_bom = content.startswith(codecs.BOM_UTF8)
+    if encoding == "cp932" and has_bom:
+        raise FileRejected(
+            _(
+                "このファイルはUTF-8（BOM付き）です。"
+                "文字コードに「自動判別」か「UTF-8」を選んでください。"
+            )
+        )
+    candidates = {"auto": ["utf-8", "cp932"], "utf-8": ["utf-8"], "cp932": ["cp932"]}[encoding]
+    if encoding == "auto" and has_bom:
+        candidates = ["utf-8"]
+    furthest = 0  # of the encodings tried, the one that read furthest tells the line
+    for candidate in candidates:
+        try:
+            # utf-8-sig drops a leading BOM and reads a file without one alike.
+            return content.decode("utf-8-sig" if candidate == "utf-8" else candidate), candidate
+        except UnicodeDecodeError as error:
+            furthest = max(furthest, error.start)
+    line = _line_of(content, furthest)
+    if encoding == "auto":
+        message = _(
+            "文字コードを判別できません（%(line)d行目）。"
+            "UTF-8またはShift_JIS（CP932）で保存したCSVファイルを選んでください。"
+        )
+    else:
+        message = _(
+            "%(line)d行目に%(encoding)sとして読めない文字があります。"
+            "文字コードの指定が正しいか確認してください。"
+        )
+    raise FileRejected(message % {"line": line, "encoding": ENCODINGS[encoding]}, line=line)
+
+
+def _line_of(content: bytes, offset: int) -> int:
+    return content.count(b"\n", 0, offset) + 1
+
+
+def _split(text: str, encoding: str) -> ParsedFile:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines: list[ImportLine] = []
+    problems: list[Problem] = []
+    records = 0
+    header = False
+    line_number = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise FileRejected(
+                _(
+                    '%(line)d行目の引用符（"）の使い方が正しくありません。'
+                    '項目を " で囲む場合は、項目の中の " を "" と2つ重ねてください。'
+                )
+                % {"line": line_number},
+                line=line_number,
+            ) from error
+        start, line_number = line_number, reader.line_num + 1
+        fields = [value.strip() for value in row]
+        if not any(fields):
+            continue  # a blank line, or a line of empty fields
+        records += 1
+        if records > MAX_LINES:
+            raise FileRejected(
+                _("1つのファイルに記入できるのは%(max)d行までです。ファイルを分けてください。")
+                % {"max": MAX_LINES}
+            )
+        if records == 1 and looks_like_header(fields):
+            header = True
+            problems.append(
+                Problem(
+                    start,
+                    "",
+                    _(
+                        "%(line)d行目は見出し行のようです。CSVファイルには見出し行を入れず、"
+                        "1行目から「ログインID,パスワード,メールアドレス」を記入してください。"
+                    )
+                    % {"line": start},
+                )
+            )
+            continue
+        if len(fields) != len(COLUMNS):
+            problems.append(
+                Problem(
+                    start,
+                    "",
+                    _(
+                        "項目の数が%(count)d個です。1行に「ログインID,パスワード,メールアドレス」の"
+                        "3項目をコンマ区切りで記入してください。"
+                    )
+                    % {"count": len(fields)},
+                    login_id=fields[0],
+                )
+            )
+            continue
+        lines.append(ImportLine(start, *fields))
+    if not records:
+        raise FileRejected(_("ファイルにデータがありません。"))
+    return ParsedFile(
+        encoding=encoding, lines=lines, problems=problems, records=records, header=header
+    )
+
+
+def looks_like_header(fields: list[str]) -> bool:
+    """Two or more fields are words of a header row (ログインID, password, メール, ...)."""
+    words = [re.sub(r"[\s_\-]", "", unicodedata.normalize("NFKC", f)).lower() for f in fields]
+    return sum(word in HEADER_WORDS for word in words) >= 2

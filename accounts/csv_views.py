@@ -1,0 +1,149 @@
+"""利用者ID一覧's CSV screens: CSVインポート (the upload, the job's progress and
+result, the report and the template file) and CSVエクスポート.
+
+Each view: guard → (service) → access_import_job → form → one service call →
+message → redirect. The upload stores the file as a job and returns at once; the task
+worker runs the import (accounts.importing), and the job's page follows it.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import password_validation
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import csv_format, importing, selectors
+from accounts.exceptions import ImportInProgress
+from accounts.forms import UserImportForm
+from accounts.guards import administrator_required
+from accounts.models import Contract, user_field_label
+from accounts.selectors import access_import_job
+from azukeru.csvsafe import csv_download
+
+EXPORT_FIELDS = ("login_id", "email", "display_name", "title", "department", "phone")
+
+
+@sensitive_variables()  # the file holds passwords: no error report shows a variable below
+@never_cache
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def user_import(request):
+    """CSVインポート: CSVファイル, 通知, then 作成する or 確認のみ."""
+    contract = request.contract
+    importing.import_jobs_fail_abandoned(contract=contract)
+    form = UserImportForm()
+    if request.method == "POST":
+        form = UserImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = importing.import_job_start(
+                    contract=contract,
+                    actor=request.user,
+                    dry_run="check" in request.POST,
+                    language=request.LANGUAGE_CODE,
+                    **form.service_arguments(),
+                )
+            except ImportInProgress as error:
+                messages.error(request, str(error))
+                return redirect("accounts:user-import")
+            return redirect("accounts:user-import-job", pk=job.pk)
+    jobs = selectors.import_job_list(contract)
+    context = {
+        "title": _("CSVインポート"),
+        "form": form,
+        "jobs": jobs,
+        "active_job": next((job for job in jobs if job.is_active), None),
+        "user_count": selectors.user_count(contract),
+        "limit": Contract.USER_LIMIT,
+        "max_lines": csv_format.MAX_LINES,
+        "password_rules": password_validation.password_validators_help_texts(),
+    }
+    return render(request, "accounts/user_import.html", context)
+
+
+@never_cache
+@administrator_required
+@require_GET
+def user_import_job(request, pk):
+    """One import: its progress while it runs (updated by static/js/import-progress.js,
+    or by the refresh link), then its result."""
+    importing.import_jobs_fail_abandoned(contract=request.contract)
+    job = access_import_job(request.contract, pk)
+    context = {
+        "title": _("CSVインポート"),
+        "job": job,
+        "problems": [_report_row(problem) for problem in job.problems],
+    }
+    return render(request, "accounts/user_import_job.html", context)
+
+
+@never_cache
+@administrator_required
+@require_GET
+def user_import_progress(request, pk):
+    """The job's progress as JSON, for the page's script."""
+    importing.import_jobs_fail_abandoned(contract=request.contract)
+    job = access_import_job(request.contract, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": str(job.get_status_display()),
+            "active": job.is_active,
+            "lines_total": job.lines_total,
+            "lines_checked": job.lines_checked,
+            "users_prepared": job.users_prepared,
+            "users_created": job.users_created,
+        }
+    )
+
+
+@administrator_required
+@require_GET
+def user_import_report(request, pk):
+    """The report of a job as CSV: 行, ログインID, 項目, 内容 (never a password)."""
+    job = access_import_job(request.contract, pk)
+    header = [_("行"), _("ログインID"), _("項目"), _("内容")]
+    rows = (_report_row(problem).values() for problem in job.problems)
+    return csv_download(f"user_import_report_{job.pk}.csv", header, rows)
+
+
+@administrator_required
+@require_GET
+def user_import_template(request):
+    """The template file: UTF-8 with a BOM and nothing else, so that Excel opens it
+    (and saves it) as UTF-8. The format is explained on the screen, not in the file."""
+    response = HttpResponse(csv_format.TEMPLATE, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="user_import_template.csv"'
+    return response
+
+
+@administrator_required
+@require_GET
+def user_export(request):
+    """CSVエクスポート: the contract's user IDs (never a password), UTF-8 with a BOM,
+    every cell neutralised against formulas (azukeru.csvsafe)."""
+    users = selectors.user_list(request.contract).iterator()
+    header = [user_field_label(name) for name in (*EXPORT_FIELDS, "created_at")]
+    rows = (
+        [
+            *(getattr(user, name) for name in EXPORT_FIELDS),
+            timezone.localtime(user.created_at).strftime("%Y/%m/%d %H:%M"),
+        ]
+        for user in users
+    )
+    filename = f"users_{timezone.localdate():%Y%m%d}.csv"
+    return csv_download(filename, header, rows)
+
+
+def _report_row(problem: dict) -> dict:
+    column = problem["column"]
+    return {
+        "line": problem["line"] or "",
+        "login_id": problem["login_id"],
+        "column": str(csv_format.COLUMN_LABELS[column]) if column else "",
+        "message": problem["message"],
+    }

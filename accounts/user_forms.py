@@ -1,0 +1,51 @@
+"""Forms of a user ID's own pages (利用者のホーム): the profile fields the guide lets
+the user change, and the password change. Field rules come from the model and
+from the administrator's form, so a rule is written once."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import UserForm
+from accounts.models import User
+from accounts.services import SELF_SERVICE_FIELDS
+
+
+class ProfileForm(forms.Form):
+    """ニックネーム, スケジューラー・掲示板用表示氏名, 役職, 部署, 連絡先電話番号."""
+
+    nickname = User._meta.get_field("nickname").formfield(
+        required=False,
+        help_text=_("空欄にすると、メールアドレスがニックネームになります。"),
+    )
+    display_name = UserForm.base_fields["display_name"]
+    title = UserForm.base_fields["title"]
+    department = UserForm.base_fields["department"]
+    phone = UserForm.base_fields["phone"]
+
+    @classmethod
+    def initial_for(cls, user: User) -> dict:
+        return {name: getattr(user, name) for name in SELF_SERVICE_FIELDS}
+
+
+class PasswordChangeForm(forms.Form):
+    """パスワード変更: the current password, and the new one twice."""
+
+    current_password = forms.CharField(
+        label=_("現在のパスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    password = UserForm.base_fields["password"]
+    password_confirm = UserForm.base_fields["password_confirm"]
+    password_rules = UserForm.password_rules
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("新しいパスワード")
+        self.fields["password_confirm"].label = _("新しいパスワード（確認）")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password", "") != data.get("password_confirm", ""):
+            self.add_error("password_confirm", _("パスワードが一致しません。"))
+        return data

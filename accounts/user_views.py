@@ -1,0 +1,78 @@
+"""A user ID's own pages (利用者): the home page, and the self-service the guide
+allows (the profile fields D–G with the nickname, and the password). The storage
+service itself is another site; this home only says who is signed in, and on
+which registered device."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts import services
+from accounts.guards import user_required
+from accounts.user_forms import PasswordChangeForm, ProfileForm
+
+
+@user_required
+def user_home(request):
+    """ホーム: who is signed in, on which registered device, and what they may change."""
+    context = {"title": _("ホーム"), "device": getattr(request, "device_key", None)}
+    return render(request, "accounts/user_home.html", context)
+
+
+@never_cache
+@user_required
+def profile_edit(request):
+    """利用者情報の変更 by the user themselves."""
+    form = ProfileForm(initial=ProfileForm.initial_for(request.user))
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.user_profile_change(
+                    contract=request.contract,
+                    actor=request.user,
+                    user=request.user,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if changed:
+                    messages.success(request, _("登録内容を変更しました。"))
+                else:
+                    messages.info(request, _("変更された項目はありませんでした。"))
+                return redirect("accounts:user-home")
+    context = {"title": _("登録内容の変更"), "form": form}
+    return render(request, "accounts/profile_edit.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("current_password", "password", "password_confirm")
+@user_required
+def password_change(request):
+    """パスワード変更: other sessions end; this one and this device's registration stay."""
+    form = PasswordChangeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_password_change(
+                contract=request.contract,
+                actor=request.user,
+                user=request.user,
+                current_password=form.cleaned_data["current_password"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(
+                request,
+                _("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。"),
+            )
+            return redirect("accounts:user-home")
+    context = {"title": _("パスワード変更"), "form": form}
+    return render(request, "accounts/password_change.html", context)
