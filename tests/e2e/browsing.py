@@ -1,0 +1,142 @@
+"""What the end-to-end tests do with a page, as a person would, and what every page
+of the flows must pass.
+
+    sign_in(page, "admin-a")
+    open_menu_item(page, "利用者ID管理")
+    check_page(page, screenshot="user-list")
+
+`check_page` runs axe-core (no serious or critical violation), checks that every
+form control has a label, and that the page does not scroll sideways on a
+375 px wide phone. With SCREENSHOTS=1 it also saves the named screenshots of the
+README into docs/screenshots/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
+# axe-core, the file of its npm package as published (vendor/README.md).
+AXE_SOURCE = (HERE / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+BLOCKING_IMPACTS = {"serious", "critical"}
+PHONE_WIDTH = 375
+
+_RUN_AXE = """async () => {
+  const results = await axe.run(document, {
+    resultTypes: ["violations"],
+    rules: { "target-size": { enabled: true } },  // WCAG 2.2 AA 2.5.8, off by default
+  });
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary),
+  }));
+}"""
+
+_UNLABELLED_CONTROLS = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((el) => el.type !== "hidden" && el.getClientRects().length > 0)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                  && !el.getAttribute("aria-labelledby"))
+  .map((el) => el.outerHTML.slice(0, 160))"""
+
+
+def sign_in(page: Page, login_id: str, password: str = PASSWORD) -> None:
+    """The sign-in page, filled in and sent as a person does (in Japanese)."""
+    page.goto("/login/")
+    field(page, "ログインID").fill(login_id)
+    field(page, "パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+
+
+def field(page: Page, label: str):
+    """The form control of that label, whether or not 必須 follows the label."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s|$)"))
+
+
+def open_menu_item(page: Page, item: str) -> None:
+    """The menu at the top right: open it, choose the item."""
+    page.get_by_text("メニュー", exact=True).click()
+    page.locator(".menu-list").get_by_role("link", name=item).click()
+
+
+def message(page: Page):
+    """The message the page shows after an action (the frame's status list)."""
+    return page.locator(".messages")
+
+
+class ProgressRequests:
+    """The CSV import's page asks for its progress every second, on its own. On
+    SQLite the live server shares the test's in-memory database connection, so such
+    a request must never run while the test itself works with the database (the
+    task worker, a fixture). Once a page is held, its progress requests go to the
+    server only while the test works with that page (Playwright answers the route
+    then), and `settle` waits until none is on its way."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.on_the_way = 0
+        page.route("**/progress/", self._pass_on)
+
+    def _pass_on(self, route) -> None:
+        self.on_the_way += 1
+        try:
+            route.fulfill(response=route.fetch())
+        finally:
+            self.on_the_way -= 1
+
+    def settle(self) -> None:
+        while self.on_the_way:
+            self.page.wait_for_timeout(20)
+
+
+def key_from_mail(mail) -> str:
+    """The device key written in a key mail (発行 or 再発行)."""
+    found = re.search(r"端末認証キー: ([A-Za-z0-9]{8})", mail.body)
+    assert found, mail.body
+    return found.group(1)
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe-core's violations of the page as it is now. The script goes in through
+    the DevTools protocol, which the page's Content Security Policy does not govern,
+    so the console's CSP stays as strict in the tests as in production."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    return page.evaluate(_RUN_AXE)
+
+
+def check_page(page: Page, *, screenshot: str | None = None) -> None:
+    """What every page of the flows must pass (see the module's docstring)."""
+    page.wait_for_load_state()  # the stylesheet too: axe checks the colours
+    expect(page.locator("main")).to_be_visible()
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe-core on {page.url}:\n" + "\n".join(
+        f"- [{v['impact']}] {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in blocking
+    )
+    unlabelled = page.evaluate(_UNLABELLED_CONTROLS)
+    assert not unlabelled, f"form controls without a label on {page.url}: {unlabelled}"
+    assert_fits_phone(page)
+    if screenshot and os.environ.get("SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{screenshot}.png", animations="disabled")
+
+
+def assert_fits_phone(page: Page) -> None:
+    """At 375 px the document is no wider than the screen: nothing needs a
+    sideways scroll of the page (a wide table may scroll inside its own box)."""
+    size = page.viewport_size
+    if size["width"] != PHONE_WIDTH:
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
+    try:
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+    finally:
+        if size["width"] != PHONE_WIDTH:
+            page.set_viewport_size(size)
+    assert width <= PHONE_WIDTH, f"{page.url} is {width}px wide on a {PHONE_WIDTH}px screen"
