@@ -29,7 +29,9 @@ def main() -> None:
 
     django.setup()
     _ensure_database()
-    from bench import pages
+    from django.core.management import call_command
+
+    from bench import csv_import, dataset, pages, throughput
 
     results = {"label": args.label, "database": _database_version(), "steps": {}}
     started = time.perf_counter()
@@ -38,14 +40,10 @@ def main() -> None:
         begun = time.perf_counter()
         print(f"--- [{args.label}] {name}", flush=True)
         value = function(*arguments)
-        # Seconds, and the machine's 1-minute load average at the end: other load
-        # (above the 2 cores this run itself uses) shows in the figures.
+        # Seconds, and the 1-minute load average then: other work on the machine
+        # shows in the figures (the hashing steps' own Argon2 threads count in it too).
         results["steps"][name] = [round(time.perf_counter() - begun, 1), os.getloadavg()[0]]
         return value
-
-    from django.core.management import call_command
-
-    from bench import dataset
 
     step("migrate", call_command, "migrate", "--noinput", "--verbosity=0")
     data = step("dataset: contracts, users, 1,000 keys", dataset.build_base)
@@ -57,12 +55,8 @@ def main() -> None:
     results["lists"] = step("list pages beside Django admin", pages.lists, data)
     results["growth"] = step("growth with rows", pages.growth, data, results["lists"])
     if args.csv:
-        from bench import csv_import
-
         results["csv"] = step("CSV import", csv_import.run, data)
     if args.throughput:
-        from bench import throughput
-
         results["throughput"] = step("throughput (gunicorn)", throughput.run, data)
     results["seconds"] = round(time.perf_counter() - started, 1)
     with open(args.out, "w") as out:
