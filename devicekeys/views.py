@@ -85,11 +85,13 @@ def key_list(request):
     filters = filter_form.filters()
     keys = device_key_list(contract=contract, **filters)
     page = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
-    key_count = device_key_count(contract=contract)
+    filtered = bool(filters["login_id"] or filters["status"])
+    # Unfiltered, the paginator has counted the contract's keys already.
+    key_count = device_key_count(contract=contract) if filtered else page.paginator.count
     context = {
         "title": _("端末認証キー一覧"),
         "filter_form": filter_form,
-        "filtered": bool(filters["login_id"] or filters["status"]),
+        "filtered": filtered,
         "filtered_user": key_user_with_login_id(contract=contract, login_id=filters["login_id"]),
         "page": page,
         "sort_columns": _sort_columns(filters["sort"]),
