@@ -20,8 +20,14 @@ class ContractQuerySet(models.QuerySet):
     def lock(self, contract: "Contract") -> "Contract":
         """Serialise the writers of one contract: its limits (999 user IDs, 999 device
         keys) are counted under this row lock. On SQLite the IMMEDIATE write
-        transaction already holds the database lock. Call inside transaction.atomic()."""
-        return self.select_for_update().get(pk=contract.pk)
+        transaction already holds the database lock. Call inside transaction.atomic().
+
+        FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other writers all the same,
+        but not the key-share lock PostgreSQL takes on the contract for every row
+        inserted with its foreign key (an audit entry, a mail). With FOR UPDATE, a
+        service holding a key's row lock and writing its audit entry (停止) deadlocked
+        with one holding this lock and waiting for the key (再発行)."""
+        return self.select_for_update(no_key=True).get(pk=contract.pk)
 
 
 class Contract(models.Model):

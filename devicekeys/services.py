@@ -237,7 +237,9 @@ def device_key_stop_all_for_user(*, contract: Contract, user: User, actor: User 
         if rules.allowed(Action.STOP, state, by=By.ADMINISTRATOR)
     ]
     keys = DeviceKey.objects.for_contract(contract).filter(user=user, status__in=stoppable)
-    for key in keys.select_related("contract", "user").select_for_update():
+    # Only the keys' rows are locked (of=self): FOR UPDATE on the joined contract and
+    # user rows would deadlock against an issue or 再発行 holding the contract lock.
+    for key in keys.select_related("contract", "user").select_for_update(of=("self",)):
         before = key.get_status_display()
         key.status = rules.Status.STOPPED
         _record(

@@ -1,16 +1,16 @@
 """user_create, user_change, user_delete: the rules, the limit, the mails."""
 
-import threading
+from functools import partial
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts import services
 from accounts.exceptions import LimitReached
 from accounts.models import Contract, Role, User
 from tests.conftest import PASSWORD
+from tests.parallel import at_the_same_moment, on_postgresql
 
 
 def create(contract, login_id="sato01", **fields):
@@ -107,32 +107,16 @@ class TestLimit:
         contract_at(Contract.USER_LIMIT)
         assert create(contract_b, "b-still-fine").pk
 
-    @pytest.mark.postgres_only
-    @pytest.mark.django_db(transaction=True)
-    @pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite serialises writers with one database lock; the row lock is PostgreSQL's",
-    )
+    @on_postgresql("SQLite serialises writers with one database lock; the row lock is PostgreSQL's")
     def test_twenty_simultaneous_creations_at_990_end_at_exactly_999(self, contract_at):
         contract = contract_at(990)
-        barrier = threading.Barrier(20)
-        outcomes = []
-
-        def attempt(n):
-            try:
-                barrier.wait()
-                create(contract, f"race-{n:02d}")
-                outcomes.append("created")
-            except LimitReached:
-                outcomes.append("limit")
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        outcomes = at_the_same_moment(
+            *(partial(create, contract, f"race-{n:02d}") for n in range(20))
+        )
+        outcomes = [
+            "created" if isinstance(o, User) else "limit" if isinstance(o, LimitReached) else o
+            for o in outcomes
+        ]
 
         assert outcomes.count("created") == 9
         assert outcomes.count("limit") == 11

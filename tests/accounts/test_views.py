@@ -1,11 +1,14 @@
 """利用者ID管理 screens through the Django test client."""
 
+from functools import partial
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Contract, Role, User
 from tests.conftest import PASSWORD
+from tests.parallel import at_the_same_moment, on_postgresql
 
 LIST = reverse("accounts:user-list")
 CREATE = reverse("accounts:user-create")
@@ -180,6 +183,31 @@ class TestCreateFlow:
 
     def test_the_pages_are_not_cached(self, admin_client_a):
         assert "no-store" in admin_client_a.get(CREATE).headers["Cache-Control"]
+
+    @on_postgresql("needs parallel connections; SQLite serialises all writers")
+    def test_one_login_id_created_at_once_in_two_contracts_exists_once(self, admin_a, admin_b):
+        # Each contract's lock serialises its own administrators only: the two
+        # 作成する meet at the case-insensitive unique index.
+        browsers = []
+        for admin in (admin_a, admin_b):
+            browsers.append(Client())
+            browsers[-1].force_login(admin)
+        field_error = (
+            '<ul class="field-errors" id="id_login_id_error">'
+            "<li>このログインIDは既に使用されています。</li></ul>"
+        )
+        for n in range(8):
+            login_ids = (f"race{n:02d}", f"RACE{n:02d}")
+            responses = at_the_same_moment(
+                *(
+                    partial(browser.post, CREATE, entry(login_id=login_id, create="1"))
+                    for browser, login_id in zip(browsers, login_ids, strict=True)
+                )
+            )
+            statuses = [getattr(r, "status_code", repr(r)) for r in responses]
+            assert sorted(statuses, key=str) == [200, 302]  # no 500
+            assert field_error in text(responses[statuses.index(200)])
+            assert User.objects.filter(login_id__iexact=login_ids[0]).count() == 1
 
     def test_the_contract_comes_from_the_administrator_not_the_request(
         self, admin_client_a, contract_a, contract_b

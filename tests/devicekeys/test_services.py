@@ -2,21 +2,26 @@
 the mailbox, the 999-key limit, and the contract boundary."""
 
 import logging
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.exceptions import LimitReached
+from audit.actions import Action as AuditAction
+from audit.models import AuditEntry
 from devicekeys import rules, services
 from devicekeys.exceptions import InvalidTransition
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Status
+from tests.parallel import at_the_same_moment, on_postgresql
+
+STOP_OR_REISSUE = (AuditAction.DEVICE_KEY_STOPPED, AuditAction.DEVICE_KEY_REISSUED)
 
 # --- 新規発行 --------------------------------------------------------------------------
 
@@ -145,33 +150,17 @@ def test_one_contract_at_its_limit_does_not_limit_another(users_a, users_b, issu
     assert issue_key(users_b[0]).pk
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs real row locks and parallel connections; SQLite serialises all writers",
-)
-@pytest.mark.django_db(transaction=True)
+@on_postgresql("needs real row locks and parallel connections; SQLite serialises all writers")
 def test_the_limit_holds_when_administrators_issue_at_the_same_moment(admin_a, users_a, fill_keys):
     fill_keys(users_a[0], rules.KEY_LIMIT - 4)
-    attempts = 10
-    start = threading.Barrier(attempts)
-    outcomes = []
-
-    def issue():
-        try:
-            start.wait()
-            services.device_key_issue(contract=admin_a.contract, user=users_a[1], actor=admin_a)
-            outcomes.append("issued")
-        except LimitReached:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=issue) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    issue = partial(
+        services.device_key_issue, contract=admin_a.contract, user=users_a[1], actor=admin_a
+    )
+    outcomes = at_the_same_moment(*[issue] * 10)
+    outcomes = [
+        "issued" if isinstance(o, DeviceKey) else "refused" if isinstance(o, LimitReached) else o
+        for o in outcomes
+    ]
 
     assert sorted(outcomes) == ["issued"] * 4 + ["refused"] * 6
     assert DeviceKey.objects.for_contract(admin_a.contract).count() == rules.KEY_LIMIT
@@ -289,6 +278,46 @@ def test_refused_status_changes_leave_the_key_as_it_was(admin_a, key_a, prepare,
         service(contract=admin_a.contract, key=key_a, actor=admin_a)
     key_a.refresh_from_db()
     assert key_a.status == before
+
+
+@on_postgresql("needs real row locks and parallel connections; SQLite serialises all writers")
+def test_stop_and_reissue_at_the_same_moment_end_as_one_after_the_other(
+    admin_a, users_a, issue_key, mailoutbox
+):
+    contract, rounds = admin_a.contract, 12
+    for n in range(rounds):
+        key = issue_key(users_a[0], device_name=f"Race-{n}")
+        if n % 2:  # 無効: 停止 is refused before 再発行, allowed after it
+            DeviceKey.objects.filter(pk=key.pk).update(status=Status.INVALID)
+        else:  # registered by a device, whose credential 再発行 must void
+            services.device_key_register(contract=contract, key=key, credential_hash=f"{n:064d}")
+
+        stop, reissue = at_the_same_moment(
+            partial(services.device_key_stop, contract=contract, key=key, actor=admin_a),
+            partial(services.device_key_reissue, contract=contract, key=key, actor=admin_a),
+        )
+
+        assert isinstance(reissue, DeviceKey), reissue
+        assert isinstance(stop, DeviceKey) or (n % 2 and isinstance(stop, InvalidTransition)), stop
+        # The log names what happened, in the order it happened ...
+        logged = list(
+            AuditEntry.objects.filter(target=f"Race-{n} (taro-a)", action__in=STOP_OR_REISSUE)
+            .order_by("pk")
+            .values_list("action", flat=True)
+        )
+        assert sorted(logged) == sorted(
+            action
+            for action, outcome in zip(STOP_OR_REISSUE, (stop, reissue), strict=True)
+            if isinstance(outcome, DeviceKey)
+        )
+        # ... and the key is in the state the last of them leaves: 利用停止 when 停止 came
+        # last, else 利用中; either way unregistered, with the value that was mailed.
+        key.refresh_from_db()
+        last = rules.STOPPED_NEW if logged[-1] == AuditAction.DEVICE_KEY_STOPPED else rules.NEW
+        assert key.state == last
+        assert key.key == reissue.key and key.credential_hash == ""
+        assert any(key.key in mail.body for mail in mailoutbox)
+    assert DeviceKey.objects.for_contract(contract).count() == rounds
 
 
 # --- 削除 ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import hashlib
 import threading
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -31,6 +30,7 @@ from tests.devicekeys.browser import (
     enter_key,
     sign_in,
 )
+from tests.parallel import on_postgresql
 
 ISSUE = reverse("devicekeys:key-issue")
 LIST = reverse("devicekeys:key-list")
@@ -325,12 +325,7 @@ def test_wrong_keys_are_throttled_per_ip_address_whatever_the_login_id(
     assert fresh(taros).status == Status.ACTIVE
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs real row locks and parallel connections; SQLite serialises all writers",
-)
-@pytest.mark.django_db(transaction=True)
+@on_postgresql("needs real row locks and parallel connections; SQLite serialises all writers")
 def test_parallel_wrong_guesses_get_no_fourth_try(admin_a, users_a):
     taro = users_a[0]
     key = services.device_key_issue(contract=admin_a.contract, user=taro, actor=None)

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -17,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from notifications import schedule
 from notifications.models import Notification, Status
 from notifications.services import notify
+from tests.parallel import on_postgresql
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,12 +27,7 @@ def database_url() -> str:
     return urlunsplit(url._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="another process needs the test database on a server; SQLite's is in memory",
-)
+@on_postgresql("another process needs the test database on a server; SQLite's is in memory")
 def test_a_worker_process_killed_mid_delivery_loses_no_mail(
     users_a, smtp_server, next_worker_run, time_machine, tmp_path
 ):
