@@ -17,17 +17,19 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import csv_format, importing, selectors
-from accounts.exceptions import ImportInProgress
+from accounts.exceptions import ImportInProgress, StorageFull
 from accounts.forms import UserImportForm
 from accounts.guards import administrator_required
 from accounts.models import Contract, user_field_label
 from accounts.selectors import access_import_job
 from azukeru.csvsafe import csv_download
+from azukeru.uploads import upload_limit, uploaded_files
 
 EXPORT_FIELDS = ("login_id", "email", "display_name", "title", "department", "phone")
 
 
 @sensitive_variables()  # the file holds passwords: no error report shows a variable below
+@upload_limit(csv_format.MAX_BYTES)  # a larger file is refused before it is read whole
 @never_cache
 @administrator_required
 @require_http_methods(["GET", "POST"])
@@ -37,7 +39,7 @@ def user_import(request):
     importing.import_jobs_fail_abandoned(contract=contract)
     form = UserImportForm()
     if request.method == "POST":
-        form = UserImportForm(request.POST, request.FILES)
+        form = UserImportForm(request.POST, uploaded_files(request))
         if form.is_valid():
             try:
                 job = importing.import_job_start(
@@ -47,7 +49,7 @@ def user_import(request):
                     language=request.LANGUAGE_CODE,
                     **form.service_arguments(),
                 )
-            except ImportInProgress as error:
+            except (ImportInProgress, StorageFull) as error:
                 messages.error(request, str(error))
                 return redirect("accounts:user-import")
             return redirect("accounts:user-import-job", pk=job.pk)

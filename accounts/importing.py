@@ -26,20 +26,22 @@ the foreground; the console stores the upload as an ImportJob
 """
 
 import logging
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import csv_format, services
 from accounts.csv_format import FileRejected, ImportLine, Problem
-from accounts.exceptions import ImportInProgress
+from accounts.exceptions import ImportInProgress, StorageFull
 from accounts.models import Contract, ImportJob, ImportStatus, User
 from accounts.selectors import login_ids_taken, user_count
 from audit import services as audit
@@ -57,6 +59,10 @@ PROGRESS_INTERVAL = 1.0
 
 IMPORT_IN_PROGRESS = _(
     "この契約のCSVインポートを処理しています。終わってから、もう一度お試しください。"
+)
+STORAGE_FULL = _(
+    "サーバーの空き容量が不足しているため、ファイルを受け付けられませんでした"
+    "（利用者IDは作成されていません）。時間をおいて、もう一度お試しください。"
 )
 DUPLICATE_IN_FILE = _("%(line)d行目と同じログインIDです（大文字・小文字は区別しません）。")
 LIMIT_EXCEEDED = _(
@@ -276,7 +282,6 @@ class ImportJobLost(Exception):
     """The job is no longer this worker's to finish: it was given up as abandoned."""
 
 
-@transaction.atomic
 def import_job_start(
     *,
     contract: Contract,
@@ -289,30 +294,60 @@ def import_job_start(
     language: str = "ja",
 ) -> ImportJob:
     """Store an uploaded file as a job and queue its task (after commit); return at
-    once. One job at a time per contract: raise ImportInProgress otherwise."""
-    import_jobs_fail_abandoned(contract=contract)
-    if ImportJob.objects.for_contract(contract).active().exists():
-        raise ImportInProgress(IMPORT_IN_PROGRESS)
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.create(
-                contract=contract,
-                actor=actor,
-                file_name=file_name[:255],
-                content=content,
-                encoding=encoding,
-                notify_users=notify_users,
-                dry_run=dry_run,
-                language=language,
-            )
-    except IntegrityError as error:  # another upload of the same contract won the race
-        raise ImportInProgress(IMPORT_IN_PROGRESS) from error
-    from accounts.tasks import enqueue_import_job
+    once. One job at a time per contract: raise ImportInProgress otherwise. A database
+    with no space left for the file raises StorageFull, and nothing is stored."""
+    with _storage_full_refused(contract), transaction.atomic():
+        import_jobs_fail_abandoned(contract=contract)
+        if ImportJob.objects.for_contract(contract).active().exists():
+            raise ImportInProgress(IMPORT_IN_PROGRESS)
+        try:
+            with transaction.atomic():
+                job = ImportJob.objects.create(
+                    contract=contract,
+                    actor=actor,
+                    file_name=file_name[:255],
+                    content=content,
+                    encoding=encoding,
+                    notify_users=notify_users,
+                    dry_run=dry_run,
+                    language=language,
+                )
+        except IntegrityError as error:  # another upload of the same contract won the race
+            raise ImportInProgress(IMPORT_IN_PROGRESS) from error
+        from accounts.tasks import enqueue_import_job
 
-    # robust: a queue that refuses the task leaves the job queued; it is given up
-    # after ImportJob.QUEUED_LEASE and the administrator can start again.
-    transaction.on_commit(partial(enqueue_import_job, job.pk), robust=True)
-    return job
+        # robust: a queue that refuses the task leaves the job queued; it is given up
+        # after ImportJob.QUEUED_LEASE and the administrator can start again.
+        transaction.on_commit(partial(enqueue_import_job, job.pk), robust=True)
+        return job
+
+
+@contextmanager
+def _storage_full_refused(contract: Contract):
+    """Turn "no space left" from the database (the file is stored in the job's row,
+    so this is the write of the upload; also its commit) into StorageFull. Any other
+    database error stays an error: a server error page, and its traceback in the log."""
+    try:
+        yield
+    except OperationalError as error:
+        if not _is_storage_full(error):
+            raise
+        # Only the kind of error is logged, never its text (no data of the file).
+        logger.error(
+            "CSV upload of contract %s refused: the database has no space left (%s)",
+            contract.pk,
+            type(error.__cause__ or error).__name__,
+        )
+        raise StorageFull(STORAGE_FULL) from error
+
+
+def _is_storage_full(error: OperationalError) -> bool:
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == "53100":  # PostgreSQL's disk_full
+        return True
+    if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return "database or disk is full" in str(error)  # SQLite's text of SQLITE_FULL
 
 
 def import_job_run(*, job_id: int) -> str:

@@ -13,20 +13,25 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.views.debug import ExceptionReporter
+from django_tasks.signals import task_enqueued
 
 from accounts import csv_views, importing
 from accounts.exceptions import ImportInProgress
 from accounts.models import ImportJob, ImportStatus, User
+from accounts.tasks import run_import_job
 from tests.accounts.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
 from tests.accounts.csvfiles import good_file_with_full_width_spaces as spaced_file
 from tests.notifications.test_worker_process import ROOT, database_url
+from tests.parallel import at_the_same_moment, on_postgresql
 
 IMPORT = reverse("accounts:user-import")
 LIST = reverse("accounts:user-list")
@@ -237,6 +242,42 @@ class TestOneImportAtATime:
         with pytest.raises(IntegrityError), transaction.atomic():
             ImportJob.objects.create(contract=contract_a, status="queued", content=b"y")
 
+    @on_postgresql("needs parallel connections; SQLite serialises all writers")
+    def test_two_uploads_at_the_same_moment_make_one_job(self, settings, admin_a):
+        # No worker runs the job meanwhile (with the ImmediateBackend the first job
+        # could end before the second upload looks): both meet while it is queued.
+        settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+        queued = []
+
+        def on_enqueued(sender, task_result, **kwargs):
+            if task_result.task.func is run_import_job.func:
+                queued.append(task_result.kwargs["job_id"])
+
+        task_enqueued.connect(on_enqueued, weak=False)
+        browsers = []
+        for _ in range(2):
+            browsers.append(Client())
+            browsers[-1].force_login(admin_a)
+        try:
+            for n in range(5):
+                content = csv_bytes([(f"race{n}-{login_id}", *rest) for login_id, *rest in GOOD])
+                responses = at_the_same_moment(
+                    *(partial(upload, browser, content) for browser in browsers)
+                )
+                job = ImportJob.objects.get(status=ImportStatus.QUEUED)  # never two
+                urls = [getattr(r, "url", repr(r)) for r in responses]
+                assert sorted(urls) == sorted([job_urls(job)["job"], IMPORT])  # no 500
+                refused = browsers[urls.index(IMPORT)]
+                assert "この契約のCSVインポートを処理しています。終わってから" in text(
+                    refused.get(IMPORT)
+                )
+                assert queued == [job.pk]
+                assert importing.import_job_run(job_id=queued.pop()) == ImportStatus.SUCCEEDED
+                assert User.objects.filter(login_id__startswith=f"race{n}-").count() == len(GOOD)
+        finally:
+            task_enqueued.disconnect(on_enqueued)
+        assert ImportJob.objects.count() == 5
+
     def test_another_contract_may_import_meanwhile(self, contract_a, contract_b, admin_a, admin_b):
         importing.import_job_start(contract=contract_a, actor=admin_a, file_name="a", content=b"x")
         importing.import_job_start(contract=contract_b, actor=admin_b, file_name="b", content=b"x")
@@ -424,18 +465,13 @@ class TestExport:
         assert "md5$" not in body
 
 
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="another process needs the test database on a server; SQLite's is in memory",
-)
+@on_postgresql("another process needs the test database on a server; SQLite's is in memory")
 def test_a_worker_process_killed_while_hashing_creates_nothing(
     contract_a, admin_a, settings, tmp_path, time_machine
 ):
     """A real `manage.py db_worker` (Argon2, as in production) is killed (SIGKILL)
-    halfway through the passwords: no user exists, and the job is marked failed once
-    its heartbeat is older than the lease."""
+    halfway through the passwords: no user exists, the job is marked failed once
+    its heartbeat is older than the lease, and a new import can start."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     rows = [(f"kill{i:03d}", "Hn5vRt2Wq8", f"k{i}@example.jp") for i in range(60)]
     with transaction.atomic():  # a real commit: the task row is queued on it
@@ -471,3 +507,10 @@ def test_a_worker_process_killed_while_hashing_creates_nothing(
     job.refresh_from_db()
     assert (job.status, job.content) == ("failed", None)
     assert not User.objects.for_contract(contract_a).users().exists()
+
+    # The administrator can start again at once.
+    with transaction.atomic():
+        again = importing.import_job_start(
+            contract=contract_a, actor=admin_a, file_name="big.csv", content=csv_bytes(rows)
+        )
+    assert again.status == "queued"
