@@ -77,6 +77,8 @@ class SupportUserForm(forms.ModelForm):
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
+        if "contract" not in self.fields:
+            return  # shown read-only (UserAdmin.get_fields): no field to set up
         if self.instance.pk:
             self.fields["contract"].disabled = True
         else:
@@ -132,6 +134,9 @@ class UserAdmin(admin.ModelAdmin):
         return BoundForm
 
     def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Shown read-only (an administrator, support staff): never the password hash.
+            return ["contract", *PROFILE_FIELDS]
         return ["contract", *PROFILE_FIELDS, "password", "notify_user"]
 
     def has_change_permission(self, request, obj=None):

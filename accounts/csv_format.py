@@ -139,9 +139,10 @@ def read(content: bytes, encoding: str = "auto") -> ParsedFile:
         )
     text, used = _decode(content, encoding)
     if control := CONTROL.search(text):
+        line = _line_of(text, control.start())
         raise FileRejected(
-            _("CSVファイルではありません（%(line)d行目に制御文字があります）。")
-            % {"line": text.count("\n", 0, control.start()) + 1},
+            _("CSVファイルではありません（%(line)d行目に制御文字があります）。") % {"line": line},
+            line=line,
         )
     return _split(text, used)
 
@@ -179,8 +180,16 @@ def _decode(content: bytes, encoding: str) -> tuple[str, str]:
     raise FileRejected(message % {"line": line, "encoding": ENCODINGS[encoding]}, line=line)
 
 
-def _line_of(content: bytes, offset: int) -> int:
-    return content.count(b"\n", 0, offset) + 1
+# Line ends as the csv module counts them (reader.line_num): CRLF, LF or a lone CR
+# (what "CSV (Macintosh)" writes).
+LINE_END = re.compile(r"\r\n?|\n")
+LINE_END_BYTES = re.compile(rb"\r\n?|\n")
+
+
+def _line_of(content: bytes | str, offset: int) -> int:
+    """The line, as an editor numbers it, of the character at `offset`."""
+    ends = LINE_END_BYTES if isinstance(content, bytes) else LINE_END
+    return sum(1 for _end in ends.finditer(content, 0, offset)) + 1
 
 
 def _split(text: str, encoding: str) -> ParsedFile:
@@ -196,14 +205,19 @@ def _split(text: str, encoding: str) -> ParsedFile:
         except StopIteration:
             break
         except csv.Error as error:
-            raise FileRejected(
-                _(
+            if "field larger than field limit" in str(error):
+                # A field of over 131,072 characters: no column of this file is
+                # longer than 254, so an opening quote never closed is the likely cause.
+                message = _(
+                    "%(line)d行目から始まる項目が長すぎます。"
+                    '項目を " で囲んだまま閉じ忘れていないか確認してください。'
+                )
+            else:
+                message = _(
                     '%(line)d行目の引用符（"）の使い方が正しくありません。'
                     '項目を " で囲む場合は、項目の中の " を "" と2つ重ねてください。'
                 )
-                % {"line": line_number},
-                line=line_number,
-            ) from error
+            raise FileRejected(message % {"line": line_number}, line=line_number) from error
         start, line_number = line_number, reader.line_num + 1
         fields = [value.strip() for value in row]
         if not any(fields):

@@ -95,6 +95,18 @@ def test_administrators_cannot_be_edited_there(support_client, admin_a):
     assert admin_a.login_id == "admin-a"
 
 
+def test_administrators_and_support_staff_are_shown_read_only_without_the_hash(
+    support_client, admin_a, support_staff
+):
+    for account in (admin_a, support_staff):
+        response = support_client.get(reverse("admin:accounts_user_change", args=[account.pk]))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert account.email in page
+        assert account.password not in page
+        assert 'name="login_id"' not in page  # nothing to submit
+
+
 def test_delete_goes_through_the_service(support_client, users_a):
     taro = users_a[0]
     url = reverse("admin:accounts_user_delete", args=[taro.pk])

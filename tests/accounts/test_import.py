@@ -240,6 +240,13 @@ class TestHostileFiles:
             (b'sato01,"Hn5vRt2Wq8,sato@example.jp\n', "1行目の引用符"),
             (b"x" * (csv_format.MAX_BYTES + 1), "ファイルが大きすぎます"),
             (csv_bytes([GOOD[0]] * 1000), "999行まで"),
+            # Excel's "CSV (Macintosh)" ends lines with a lone CR: counted as lines.
+            (b"sato01,Hn5vRt2Wq8,a@example.jp\rtaro\x00,Hn5vRt2Wq8,b@example.jp\r", "NUL文字"),
+            (b"sato01,Hn5vRt2Wq8,a@example.jp\rkato,\x1b[31m,x\r", "2行目に制御文字"),
+            (
+                b"sato01,Hn5vRt2Wq8,a@example.jp\n" + b"x" * 131_073 + b",b,c\n",
+                "2行目から始まる項目が長すぎます",
+            ),
         ],
         ids=[
             "empty",
@@ -253,6 +260,9 @@ class TestHostileFiles:
             "open-quote",
             "too-large",
             "too-many-lines",
+            "cr-nul",
+            "cr-control",
+            "huge-field",
         ],
     )
     def test_is_refused_with_a_message_and_creates_nothing(self, contract_a, content, words):
@@ -260,6 +270,19 @@ class TestHostileFiles:
         assert not result.ok
         assert words in messages(result)
         assert imported(contract_a) == []
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"sato01,Hn5vRt2Wq8,a@example.jp\rtaro\x00,Hn5vRt2Wq8,b@example.jp\r",
+            b"sato01,Hn5vRt2Wq8,a@example.jp\r\nkato,\x1b[31m,x\r\n",
+            b"sato01,Hn5vRt2Wq8,a@example.jp\rkato,\x81\x20,x\r",
+        ],
+        ids=["nul", "control", "undecodable"],
+    )
+    def test_a_refused_file_names_the_line_whatever_its_line_ends(self, contract_a, content):
+        result = run(contract_a, content)
+        assert [problem.line for problem in result.problems] == [2]
 
     def test_bytes_invalid_in_the_named_encoding_name_their_line(self, contract_a):
         content = spaced_file("cp932")

@@ -158,6 +158,28 @@ def test_a_reissued_key_registered_elsewhere_does_not_open_the_old_browser(
     assert firefox.get(HOME).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "service", [services.device_key_reissue, services.device_key_stop], ids=["reissue", "stop"]
+)
+def test_a_copied_credential_cookie_replayed_after_reissue_or_stop_does_not_sign_in(
+    taro_in_chrome, key_a, admin_a, service
+):
+    copied = taro_in_chrome.cookies[credentials.COOKIE_NAME].value
+    service(contract=admin_a.contract, key=key_a, actor=admin_a)
+
+    # A fresh browser holding the old cookie, and the right password.
+    replay = browser()
+    replay.cookies[credentials.COOKIE_NAME] = copied
+    assert sign_in(replay, "taro-a").url == KEY_STEP  # asked for a key again
+    assert not signed_in(replay)
+    assert replay.get(HOME).url.startswith(LOGIN)
+    # The old browser itself, signing in again, fares no better.
+    taro_in_chrome.get(HOME)
+    taro_in_chrome.cookies[credentials.COOKIE_NAME] = copied
+    assert sign_in(taro_in_chrome, "taro-a").url == KEY_STEP
+    assert not signed_in(taro_in_chrome)
+
+
 def test_a_deleted_login_id_ends_its_session_and_says_why(taro_in_chrome, admin_a, users_a):
     accounts_services.user_delete(contract=admin_a.contract, actor=admin_a, user=users_a[0])
     response = taro_in_chrome.get(HOME)
