@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -14,3 +15,18 @@ def query_with(context, **changes):
         else:
             query[key] = value
     return "?" + query.urlencode()
+
+
+@register.filter(expects_localtime=True)
+def console_time(value, precision="minutes"):
+    """A date and time as the console shows it, in a <time> element that carries it
+    in ISO 8601: `{{ key.created_at|console_time }}` → 2026/11/25 18:00, with
+    `:"seconds"` → 2026/11/25 18:00:05. Nothing for no value.
+
+    One filter instead of `|date:'c'` and `|date:"Y/m/d H:i"` side by side: a list of
+    50 rows shows 150 of them, and Django's date formatting was a tenth of the page
+    (docs/PERFORMANCE.md)."""
+    if not value:
+        return ""
+    shown = value.strftime("%Y/%m/%d %H:%M:%S" if precision == "seconds" else "%Y/%m/%d %H:%M")
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), shown)
