@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from audit.models import AuditEntry
-from devicekeys import credentials, services
+from devicekeys import credentials, services, signin
 from devicekeys.models import DeviceKey
 from tests.devicekeys.browser import FIREFOX, HOME, KEY_STEP, LOGIN, browser, enter_key, sign_in
 
@@ -69,6 +69,29 @@ def test_the_check_costs_one_query_by_primary_key(
     [extra] = [sql for sql in with_check if '"devicekeys_devicekey"' in sql]
     assert '"devicekeys_devicekey"."id" =' in extra  # the primary key: an index lookup
     assert not any(sql.startswith(("UPDATE", "INSERT")) for sql in with_check)
+
+
+def test_a_session_bound_to_another_users_key_is_ended(taro_in_chrome, users_a, issue_key):
+    """The check reads the key by primary key only; the key must still be the signed-in
+    user's. A shared office PC registered for taro-a and hana-a holds both credentials:
+    taro-a's session bound to hana-a's key (a mixed-up session) is ended all the same."""
+    hanas_token = credentials.new_token()
+    hanas = issue_key(users_a[1], device_name="Hana")
+    DeviceKey.objects.filter(pk=hanas.pk).update(
+        registered_at=timezone.now(),
+        key="",
+        key_hash="registered",
+        credential_hash=credentials.token_hash(hanas_token),
+    )
+    cookie = taro_in_chrome.cookies[credentials.COOKIE_NAME].value
+    taro_in_chrome.cookies[credentials.COOKIE_NAME] = f"{hanas_token}.{cookie}"
+    session = taro_in_chrome.session
+    session[signin.BOUND] = {"id": hanas.pk, "hash": credentials.token_hash(hanas_token)}
+    session.save()
+
+    response = taro_in_chrome.get(HOME)
+    assert response.status_code == 403
+    assert not signed_in(taro_in_chrome)
 
 
 def test_administrators_are_not_checked(admin_client_a, settings, django_assert_num_queries):
