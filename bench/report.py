@@ -106,8 +106,10 @@ p50 server times of the full contract's pages, from the benchmark runs of
   out once before the loop, the status and the row actions are template tags
   (`devicekeys/templatetags/device_keys.py`), every date is one `console_time`
   filter. The 利用者ID一覧 template likewise, 24 → 16 ms.
-- **The device check's query** is a sliced primary-key lookup instead of `.first()`,
-  which added an ORDER BY (829 → 623 µs for the check on PostgreSQL).
+- **The device check, +1.13 → +1.00 ms on PostgreSQL.** Its query is a sliced
+  primary-key lookup instead of `.first()` (which added an ORDER BY), and the key's
+  owner is compared in Python rather than in the query: building the ORM query is
+  about as costly as running it, 0.05-0.1 ms saved by each.
 - **p99 of ホーム under load, 257 → 26 ms.** The tail was the first requests of workers
   recycled by `max_requests` (imports, template compilation, translation catalogs).
   gunicorn now preloads the application and `azukeru/wsgi.py` warms it in the master,
@@ -118,15 +120,19 @@ p50 server times of the full contract's pages, from the benchmark runs of
 
 Not changed, and why:
 
-- **The CSV import against the hashing floor** (×1.01 to ×1.20 over several runs, in
-  CPU time ×1.09 to ×1.19): the import hashes on two threads in the worker, the floor
-  on two processes; with everything else of the import measured at under 1 s, the
-  spread between runs is the machine's (the same bare hashes on two threads took
-  16.9 s and 20.9 s for 100 passwords one minute apart). Hashing in processes would
-  copy the passwords to other processes for a gain below that noise.
-- **The device check on PostgreSQL** is one primary-key query; what is left of its
-  ~1 ms is the round trip to the server, which only a cache in the web process could
-  remove, and a cache would let a 停止 reach a browser late.
+- **The CSV import against the hashing floor** (×1.01 to ×1.20 over the runs of this
+  day, the last three ×1.20, ×1.03, ×1.04; in CPU time ×1.02 to ×1.19): the import
+  hashes on two threads in the worker, the floor on two processes; with everything
+  else of the import measured at under 1 s, the spread between runs is the machine's
+  (the same bare hashes on two threads took 16.9 s and 20.9 s for 100 passwords one
+  minute apart). Hashing in processes would copy the passwords to other processes for
+  a gain below that noise.
+- **The device check on PostgreSQL** meets its 1 ms with nothing to spare (0.95 to
+  1.08 ms over the runs of this day). It is one primary-key query: about 0.2 ms of
+  round trip to the server and 0.4 ms of Django building the query and the object.
+  Only a cache in the web process could remove the query, and a cache would let a
+  停止 reach a browser late; a hand-written SQL statement would save part of the
+  building, at the cost of the one scoping API every query goes through.
 """
 
 
