@@ -15,10 +15,13 @@ parser by UploadLimitMiddleware:
   the limit, no content), so that the form's own size rule puts its message next to
   the field: one rule, one message, whether the file was refused early or late.
 
-Reading stops with StopUpload(connection_reset=True): the rest of the body is left
-unread (Django would otherwise read it through to the end). gunicorn closes or drains
-the connection after the response; a proxy in front (nginx) has buffered the body
-and hands the browser the page.
+Nothing of a refused file is kept. What happens to the rest of the body depends on
+its declared length. Up to DRAIN_MAX it is read and thrown away (Django's own
+StopUpload behaviour), so that the connection ends cleanly and the proxy in front,
+which limits bodies to about 2 MiB (README), hands the browser the page rather than
+a 502 for an upstream that closed while it was still sending. Above DRAIN_MAX (a
+body no proxy of ours lets through, or gunicorn reached directly) reading stops at
+once (connection_reset=True): gunicorn closes the connection after the response.
 """
 
 from django.core.files.uploadedfile import UploadedFile
@@ -30,6 +33,8 @@ from django.utils.datastructures import MultiValueDict
 # form's other fields. A body declared larger than max_bytes + ENVELOPE cannot carry
 # a file within the limit.
 ENVELOPE = 64 * 1024
+# Up to this declared length, the rest of a refused body is read and discarded.
+DRAIN_MAX = 4 * 1024 * 1024
 
 
 class RefusedUpload(UploadedFile):
@@ -72,7 +77,7 @@ class UploadLimitHandler(FileUploadHandler):
         self.refused[self.field_name] = RefusedUpload(
             self.file_name, size, self.content_type, self.charset
         )
-        raise StopUpload(connection_reset=True)
+        raise StopUpload(connection_reset=not 0 < self.declared_length <= DRAIN_MAX)
 
 
 def upload_limit(max_bytes: int):
