@@ -91,7 +91,7 @@ Each change below was measured before and after on this machine (the figures are
 p50 server times of the full contract's pages, from the benchmark runs of
 2026-11-25 17:19 and 18:06 UTC and the profiler):
 
-- **利用者ID一覧 on PostgreSQL, 61 → 22 ms.** The key count per row was a JOIN with
+- **利用者ID一覧 on PostgreSQL, 61 → 19-22 ms.** The key count per row was a JOIN with
   GROUP BY over all 999 user IDs' keys before the page was cut (39 ms of query); it
   is now a correlated subquery that counts only the page's 50 rows (3 ms)
   (`accounts/selectors.py`, `user_list`).
@@ -100,17 +100,17 @@ p50 server times of the full contract's pages, from the benchmark runs of
   contracts); the user side is now scoped to the contract too, so it reads the
   contract's users by their index (`devicekeys/selectors.py`, `device_key_list`).
   Unfiltered, the page reuses the paginator's count: 5 → 4 queries.
-- **端末認証キー一覧's template, 40 → 23 ms (SQLite).** Per row it translated the same
+- **端末認証キー一覧's template, 40 → 23-26 ms (SQLite).** Per row it translated the same
   15 words, reversed the list URL, escaped the request path, formatted each date
   twice and rendered three included templates. The words and the path are now worked
   out once before the loop, the status and the row actions are template tags
   (`devicekeys/templatetags/device_keys.py`), every date is one `console_time`
-  filter. The 利用者ID一覧 template likewise, 24 → 16 ms.
+  filter. The 利用者ID一覧 template likewise, 24 → 16-18 ms.
 - **The device check, +1.13 → +1.00 ms on PostgreSQL.** Its query is a sliced
   primary-key lookup instead of `.first()` (which added an ORDER BY), and the key's
   owner is compared in Python rather than in the query: building the ORM query is
   about as costly as running it, 0.05-0.1 ms saved by each.
-- **p99 of ホーム under load, 257 → 26 ms.** The tail was the first requests of workers
+- **p99 of ホーム under load, 257 → 26-38 ms.** The tail was the first requests of workers
   recycled by `max_requests` (imports, template compilation, translation catalogs).
   gunicorn now preloads the application and `azukeru/wsgi.py` warms it in the master,
   so every forked worker starts warm.

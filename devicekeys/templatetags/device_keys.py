@@ -3,6 +3,7 @@ templates: the 端末認証キー一覧 shows them on every one of its 50 rows, 
 include per cell was a fifth of the page's time (docs/PERFORMANCE.md)."""
 
 from django import template
+from django.template.backends.utils import csrf_input
 from django.utils.html import format_html
 
 register = template.Library()
@@ -25,16 +26,16 @@ def key_status(key):
 @register.simple_tag(takes_context=True)
 def key_row_action(context, action, label, key):
     """One POST action of a list row (再発行, 停止, 停止解除) that comes back to the
-    same list page (`next_path`, worked out once by the list)."""
+    same list page (`next_path` when the list worked it out once, else the request's)."""
+    request = context["request"]
     return format_html(
-        '<form method="post" action="{}" class="inline-form">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<form method="post" action="{}" class="inline-form">{}'
         '<input type="hidden" name="next" value="{}">'
         '<button type="submit" class="link-button">{}'
         '<span class="visually-hidden"> {}</span></button></form>',
         action,
-        context["csrf_token"],
-        context["next_path"],
+        csrf_input(request),
+        context.get("next_path") or request.get_full_path(),
         label,
         key.device_name,
     )

@@ -97,3 +97,33 @@ def test_gunicorn_serves_the_login_page_with_csp(gunicorn_server):
     assert "ログインID" in body
     with urllib.request.urlopen(f"{gunicorn_server}/static/css/console.css", timeout=10) as css:  # noqa: S310
         assert css.status == 200
+
+
+WARM_UP_CHECK = """
+import threading
+from django.db import connections
+import azukeru.wsgi
+from django.template import engines
+loader = engines["django"].engine.template_loaders[0]
+print(len(loader.get_template_cache), threading.active_count(),
+      sum(c.connection is not None for c in connections.all()))
+"""
+
+
+def test_the_application_is_warmed_without_a_connection_or_a_thread():
+    """gunicorn forks its workers from a master that imported azukeru.wsgi
+    (preload_app): the templates are compiled there, and nothing that must not be
+    shared across a fork (a database connection, a thread) is opened."""
+    run = subprocess.run(
+        [sys.executable, "-c", WARM_UP_CHECK],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "azukeru.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    compiled, threads, connections = map(int, run.stdout.split())
+    templates = [p for p in (ROOT / "templates").rglob("*") if p.suffix in {".html", ".txt"}]
+    assert compiled >= len(templates)
+    assert (threads, connections) == (1, 0)

@@ -1,6 +1,7 @@
 """端末認証キー管理 as the administrator sees it: the list, each action, the
 contract boundary, and bad input."""
 
+import html
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -412,6 +413,30 @@ def test_stop_then_unstop_from_the_list_without_mail(
     assert "利用中" in row_of(page, "Chrome")
     assert "停止を解除しました" in messages_of(page)
     assert mailoutbox == []
+
+
+def test_a_row_action_works_as_the_page_renders_it(db, admin_a, key_a, users_a, issue_key):
+    """The 停止 button of a row, submitted with the fields the page gave it (the CSRF
+    token enforced), stops that key and comes back to the same list page."""
+    for n in range(55):
+        issue_key(users_a[1], device_name=f"pc-{n:02d}")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_a)
+    listed = f"{LIST}?sort=created&page=1"
+    row = row_of(page_of(browser.get(listed)), "Chrome")
+    form = re.search(
+        r'<form method="post" action="([^"]+)" class="inline-form">(.*?)</form>',
+        row[row.index(url("key-stop", key_a)) - 40 :],
+    )
+    assert form.group(1) == url("key-stop", key_a)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[2]))
+    assert set(fields) == {"csrfmiddlewaretoken", "next"}
+
+    response = browser.post(form.group(1), {k: html.unescape(v) for k, v in fields.items()})
+    assert response.status_code == 302
+    assert response.url == listed
+    key_a.refresh_from_db()
+    assert key_a.status == Status.STOPPED
 
 
 @pytest.mark.parametrize("action", ["key-stop", "key-unstop"])
