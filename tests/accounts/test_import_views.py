@@ -51,10 +51,6 @@ def job_urls(job) -> dict:
     }
 
 
-def text(response) -> str:
-    return response.content.decode()
-
-
 def csv_rows(response) -> list[list[str]]:
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
@@ -68,7 +64,7 @@ def uploaded(admin_client_a, django_capture_on_commit_callbacks):
     def send(content, **options):
         with django_capture_on_commit_callbacks(execute=True):
             response = upload(admin_client_a, content, **options)
-        assert response.status_code == 302, text(response)
+        assert response.status_code == 302, response.text
         job = ImportJob.objects.get()
         assert response.url == job_urls(job)["job"]
         return job
@@ -78,7 +74,7 @@ def uploaded(admin_client_a, django_capture_on_commit_callbacks):
 
 class TestImportScreen:
     def test_the_list_leads_to_import_and_export(self, admin_client_a):
-        page = text(admin_client_a.get(LIST))
+        page = admin_client_a.get(LIST).text
         assert f'href="{IMPORT}"' in page
         assert f'href="{EXPORT}"' in page
         assert "CSVインポート <small>準備中" not in page
@@ -87,10 +83,10 @@ class TestImportScreen:
         self, admin_client_a, contract_a, fill_contract
     ):
         fill_contract(contract_a, 999)
-        assert f'href="{IMPORT}"' not in text(admin_client_a.get(LIST))
+        assert f'href="{IMPORT}"' not in admin_client_a.get(LIST).text
 
     def test_the_screen_has_the_guides_fields_and_explains_the_format(self, admin_client_a):
-        page = text(admin_client_a.get(IMPORT))
+        page = admin_client_a.get(IMPORT).text
         for words in [
             "CSVファイル",
             "各利用者IDのメールアドレスに通知する",
@@ -112,9 +108,9 @@ class TestImportScreen:
         assert "attachment" in response["Content-Disposition"]
 
     def test_no_file_an_empty_one_or_one_over_1_mib_is_refused_at_once(self, admin_client_a):
-        assert "このフィールドは必須です" in text(admin_client_a.post(IMPORT, {"create": "1"}))
-        assert "空" in text(upload(admin_client_a, b""))
-        assert "大きすぎます" in text(upload(admin_client_a, b"x" * (1024 * 1024 + 1)))
+        assert "このフィールドは必須です" in admin_client_a.post(IMPORT, {"create": "1"}).text
+        assert "空" in upload(admin_client_a, b"").text
+        assert "大きすぎます" in upload(admin_client_a, b"x" * (1024 * 1024 + 1)).text
         assert not ImportJob.objects.exists()
 
 
@@ -132,7 +128,7 @@ class TestEndToEnd:
         assert len(queued) == 1
 
         # While it waits: the bars, the refresh link, the script that polls.
-        page = text(admin_client_a.get(urls["job"]))
+        page = admin_client_a.get(urls["job"]).text
         assert "<progress" in page and "js/import-progress.js" in page
         assert f'href="{urls["job"]}"' in page and "最新の状態に更新" in page
         progress = admin_client_a.get(urls["progress"]).json()
@@ -152,7 +148,7 @@ class TestEndToEnd:
             "users_prepared": 3,
             "users_created": 3,
         }
-        page = text(admin_client_a.get(urls["job"]))
+        page = admin_client_a.get(urls["job"]).text
         assert "3件の利用者IDを作成しました" in page
         assert "<progress" not in page
         assert f'href="{LIST}"' in page
@@ -173,7 +169,7 @@ class TestEndToEnd:
     def test_check_only_creates_nothing(self, uploaded, admin_client_a, contract_a):
         job = uploaded(good_file(), button="check")
         assert job.dry_run and job.status == "succeeded"
-        page = text(admin_client_a.get(job_urls(job)["job"]))
+        page = admin_client_a.get(job_urls(job)["job"]).text
         assert "確認のみ: 3行すべてに問題はありません" in page
         assert not User.objects.for_contract(contract_a).users().exists()
 
@@ -192,7 +188,7 @@ class TestEndToEnd:
         assert job.status == "rejected"
         urls = job_urls(job)
 
-        page = text(admin_client_a.get(urls["job"]))
+        page = admin_client_a.get(urls["job"]).text
         assert "3件のエラーがあるため、利用者IDは1つも作成していません" in page
         assert "既に使用されています" in page and "一般的な英単語" in page
         assert urls["report"] in page
@@ -209,7 +205,7 @@ class TestEndToEnd:
     def test_a_hostile_file_gets_one_clear_message(self, uploaded, admin_client_a):
         job = uploaded(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", name="photo.png")
         assert job.status == "rejected"
-        assert "バイナリデータ" in text(admin_client_a.get(job_urls(job)["job"]))
+        assert "バイナリデータ" in admin_client_a.get(job_urls(job)["job"]).text
 
     def test_the_report_follows_the_administrators_language(self, uploaded, admin_client_a):
         admin_client_a.cookies["django_language"] = "en"
@@ -226,7 +222,7 @@ class TestOneImportAtATime:
             response = upload(admin_client_a, good_file())
         assert response.url == IMPORT
         assert ImportJob.objects.count() == 1
-        page = text(admin_client_a.get(IMPORT))
+        page = admin_client_a.get(IMPORT).text
         assert "この契約のCSVインポートを処理しています。終わってから" in page
         assert "処理状況を見る" in page
 
@@ -268,8 +264,9 @@ class TestOneImportAtATime:
                 urls = [getattr(r, "url", repr(r)) for r in responses]
                 assert sorted(urls) == sorted([job_urls(job)["job"], IMPORT])  # no 500
                 refused = browsers[urls.index(IMPORT)]
-                assert "この契約のCSVインポートを処理しています。終わってから" in text(
-                    refused.get(IMPORT)
+                assert (
+                    "この契約のCSVインポートを処理しています。終わってから"
+                    in refused.get(IMPORT).text
                 )
                 assert queued == [job.pk]
                 assert importing.import_job_run(job_id=queued.pop()) == ImportStatus.SUCCEEDED
@@ -307,7 +304,7 @@ class TestDeadWorker:
         assert progress["status"] == "failed" and progress["active"] is False
         job.refresh_from_db()
         assert job.content is None
-        assert "処理が途中で止まりました" in text(admin_client_a.get(job_urls(job)["job"]))
+        assert "処理が途中で止まりました" in admin_client_a.get(job_urls(job)["job"]).text
         assert upload(admin_client_a, good_file()).status_code == 302  # free again
 
     def test_a_job_with_a_recent_heartbeat_is_left_running(
@@ -375,7 +372,7 @@ class TestNoPasswordLeft:
             )
             for job in jobs
         ]
-        pages = [text(admin_client_a.get(job_urls(job)["job"])) for job in jobs]
+        pages = [admin_client_a.get(job_urls(job)["job"]).text for job in jobs]
         report = b"".join(admin_client_a.get(job_urls(jobs[1])["report"]).streaming_content)
         for secret in [*PASSWORDS, "Zq9house7X"]:
             for place in [*stored, *pages, report.decode(), caplog.text]:
@@ -414,7 +411,7 @@ class TestAnotherContractsJob:
         importing.import_job_start(
             contract=contract_b, actor=admin_b, file_name="secret-b.csv", content=good_file()
         )
-        page = text(admin_client_a.get(IMPORT))
+        page = admin_client_a.get(IMPORT).text
         assert "secret-b.csv" not in page and "処理状況を見る" not in page
 
 

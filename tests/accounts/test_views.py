@@ -31,13 +31,9 @@ def entry(**overrides):
     return data
 
 
-def text(response) -> str:
-    return response.content.decode()
-
-
 class TestList:
     def test_lists_own_user_ids_with_count_and_buttons(self, admin_client_a, users_a, users_b):
-        page = text(admin_client_a.get(LIST))
+        page = admin_client_a.get(LIST).text
         assert "taro-a" in page and "hana-a" in page
         assert "jiro-b" not in page
         assert "admin-a</th>" not in page  # the administrator is not a row
@@ -51,12 +47,12 @@ class TestList:
     ):
         make_user(contract_a, "taro-a", display_name="佐藤 太郎")
         make_user(contract_a, "hana-a")
-        page = text(admin_client_a.get(LIST, {"q": query}))
+        page = admin_client_a.get(LIST, {"q": query}).text
         assert "taro-a" in page
         assert "hana-a" not in page
 
     def test_sort_by_login_id_descending(self, admin_client_a, users_a):
-        page = text(admin_client_a.get(LIST, {"sort": "-login_id"}))
+        page = admin_client_a.get(LIST, {"sort": "-login_id"}).text
         assert page.index("taro-a") < page.index("hana-a")
 
     def test_unknown_sort_falls_back_instead_of_failing(self, admin_client_a, users_a):
@@ -67,12 +63,12 @@ class TestList:
             User(login_id=f"user-{i:03d}", email=f"u{i}@example.jp", contract=contract_a)
             for i in range(120)
         )
-        first = text(admin_client_a.get(LIST, {"q": "user-"}))
+        first = admin_client_a.get(LIST, {"q": "user-"}).text
         assert "user-049" in first and "user-050" not in first
         assert "?q=user-&amp;page=2" in first
-        third = text(admin_client_a.get(LIST, {"q": "user-", "page": 3}))
+        third = admin_client_a.get(LIST, {"q": "user-", "page": 3}).text
         assert "user-119" in third and "user-099" not in third
-        assert text(admin_client_a.get(LIST, {"page": "junk"})).count(">編集<") == 50
+        assert admin_client_a.get(LIST, {"page": "junk"}).text.count(">編集<") == 50
 
     def test_list_queries_do_not_grow_with_rows(
         self, admin_client_a, contract_a, django_assert_max_num_queries
@@ -89,26 +85,26 @@ class TestList:
             User(login_id=f"user-{i:04d}", email=f"u{i}@example.jp", contract=contract_a)
             for i in range(Contract.USER_LIMIT)
         )
-        page = text(admin_client_a.get(LIST))
+        page = admin_client_a.get(LIST).text
         assert "<strong>999</strong> / 999" in page
         assert f'href="{CREATE}"' not in page
         assert "999個まで" in page
 
     def test_user_list_is_in_the_menu(self, admin_client_a):
-        assert f'href="{LIST}"' in text(admin_client_a.get(reverse("accounts:console")))
+        assert f'href="{LIST}"' in admin_client_a.get(reverse("accounts:console")).text
 
 
 class TestCreateFlow:
     def test_input_confirm_create_done(
         self, admin_client_a, contract_a, mailoutbox, django_capture_on_commit_callbacks
     ):
-        page = text(admin_client_a.get(CREATE))
+        page = admin_client_a.get(CREATE).text
         assert "パスワードルールについて" in page
         assert "checked" in page  # 通知 is ticked by default
 
         confirm = admin_client_a.post(CREATE, entry(next="1"))
         assert confirm.status_code == 200
-        body = text(confirm)
+        body = confirm.text
         assert "作成する" in body and "佐藤 花子" in body
         assert PASSWORD not in body.replace(f'value="{PASSWORD}"', "")  # only in hidden fields
         assert not User.objects.filter(login_id="sato01").exists()
@@ -118,12 +114,12 @@ class TestCreateFlow:
         user = User.objects.get(login_id="sato01")
         assert done.url == reverse("accounts:user-created", args=[user.pk])
         assert user.contract == contract_a and user.role == Role.USER
-        assert "利用者ID「sato01」を作成しました。" in text(admin_client_a.get(done.url))
+        assert "利用者ID「sato01」を作成しました。" in admin_client_a.get(done.url).text
         assert [m.to for m in mailoutbox] == [["sato@example.jp"]]
 
     def test_back_keeps_the_values_except_the_passwords(self, admin_client_a):
         response = admin_client_a.post(CREATE, entry(back="1"))
-        page = text(response)
+        page = response.text
         assert 'value="sato01"' in page
         assert 'value="佐藤 花子"' in page
         assert PASSWORD not in page
@@ -134,7 +130,7 @@ class TestCreateFlow:
         response = admin_client_a.post(
             CREATE, entry(next="1", password="Xq1234ab", password_confirm="Xq1234ab")
         )
-        page = text(response)
+        page = response.text
         assert response.status_code == 200
         assert "連続した文字を4つ以上" in page
         assert 'id="id_password_error"' in page
@@ -161,7 +157,7 @@ class TestCreateFlow:
         self, admin_client_a, users_a, overrides, field, message
     ):
         response = admin_client_a.post(CREATE, entry(next="1", **overrides))
-        page = text(response)
+        page = response.text
         assert response.status_code == 200
         error_list = page.split(f'id="id_{field}_error"')[1].split("</ul>")[0]
         assert message in error_list
@@ -169,8 +165,8 @@ class TestCreateFlow:
 
     def test_xss_in_a_field_is_shown_escaped(self, admin_client_a):
         response = admin_client_a.post(CREATE, entry(next="1", display_name="<b>x</b>"))
-        assert "<b>x</b>" not in text(response)
-        assert "&lt;b&gt;x&lt;/b&gt;" in text(response)
+        assert "<b>x</b>" not in response.text
+        assert "&lt;b&gt;x&lt;/b&gt;" in response.text
 
     def test_login_id_taken_between_confirm_and_create_is_a_field_error(
         self, admin_client_a, contract_b, make_user
@@ -179,7 +175,7 @@ class TestCreateFlow:
         make_user(contract_b, "SATO01")
         response = admin_client_a.post(CREATE, entry(create="1"))
         assert response.status_code == 200
-        assert "既に使用されています" in text(response)
+        assert "既に使用されています" in response.text
 
     def test_the_pages_are_not_cached(self, admin_client_a):
         assert "no-store" in admin_client_a.get(CREATE).headers["Cache-Control"]
@@ -206,7 +202,7 @@ class TestCreateFlow:
             )
             statuses = [getattr(r, "status_code", repr(r)) for r in responses]
             assert sorted(statuses, key=str) == [200, 302]  # no 500
-            assert field_error in text(responses[statuses.index(200)])
+            assert field_error in responses[statuses.index(200)].text
             assert User.objects.filter(login_id__iexact=login_ids[0]).count() == 1
 
     def test_the_contract_comes_from_the_administrator_not_the_request(
@@ -219,7 +215,7 @@ class TestCreateFlow:
 class TestEdit:
     def test_edit_shows_current_values_nickname_and_empty_password(self, admin_client_a, users_a):
         taro = users_a[0]
-        page = text(admin_client_a.get(reverse("accounts:user-edit", args=[taro.pk])))
+        page = admin_client_a.get(reverse("accounts:user-edit", args=[taro.pk])).text
         assert 'value="taro-a"' in page
         assert "taro-a@example.jp" in page  # the nickname defaults to the address
         assert 'name="password"' in page and 'name="password" value' not in page
@@ -240,7 +236,7 @@ class TestEdit:
         assert response.url == LIST
         taro.refresh_from_db()
         assert taro.department == "営業本部"
-        assert "の情報を変更しました" in text(admin_client_a.get(LIST))
+        assert "の情報を変更しました" in admin_client_a.get(LIST).text
         assert len(mailoutbox) == 1
 
     def test_password_change_signs_the_user_out_everywhere(self, admin_client_a, users_a):
@@ -264,7 +260,7 @@ class TestEdit:
 class TestDelete:
     def test_confirmation_shows_the_guides_fields(self, admin_client_a, users_a):
         taro = users_a[0]
-        page = text(admin_client_a.get(reverse("accounts:user-delete", args=[taro.pk])))
+        page = admin_client_a.get(reverse("accounts:user-delete", args=[taro.pk])).text
         for label in [
             "ログインID",
             "メールアドレス",
@@ -283,7 +279,7 @@ class TestDelete:
         response = admin_client_a.post(reverse("accounts:user-delete", args=[taro.pk]))
         assert response.url == LIST
         assert not User.objects.filter(pk=taro.pk).exists()
-        assert "利用者ID「taro-a」を削除しました。" in text(admin_client_a.get(LIST))
+        assert "利用者ID「taro-a」を削除しました。" in admin_client_a.get(LIST).text
 
 
 @pytest.mark.parametrize(
@@ -317,7 +313,7 @@ def test_each_row_leads_to_its_device_keys(admin_client_a, contract_a, users_a):
     from devicekeys.services import device_key_issue
 
     device_key_issue(contract=contract_a, user=users_a[0], actor=None)
-    page = text(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert f"{reverse('devicekeys:key-list')}?login_id=taro-a" in page
     assert reverse("devicekeys:user-keys-stop", args=[users_a[0].pk]) in page
     assert reverse("devicekeys:user-keys-stop", args=[users_a[1].pk]) not in page

@@ -11,18 +11,14 @@ from devicekeys.selectors import access_setting_get
 ACCESS = reverse("devicekeys:access-settings")
 
 
-def page(response) -> str:
-    return response.content.decode()
-
-
 def test_the_menu_item_is_live(admin_client_a):
-    console = page(admin_client_a.get(reverse("accounts:console")))
+    console = admin_client_a.get(reverse("accounts:console")).text
     assert f'href="{ACCESS}"' in console
 
 
 def test_defaults_device_authentication_required_and_no_mail(admin_client_a, contract_a):
     response = admin_client_a.get(ACCESS)
-    form = page(response)
+    form = response.text
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     assert re.search(r'<input type="checkbox" name="device_auth_required"[^>]* checked>', form)
@@ -35,7 +31,7 @@ def test_defaults_device_authentication_required_and_no_mail(admin_client_a, con
 def test_saving_changes_only_this_contract(admin_client_a, contract_a, contract_b):
     response = admin_client_a.post(ACCESS, {"notify_on_register": "on"})
     assert response.url == ACCESS
-    assert "アクセス設定を保存しました" in page(admin_client_a.get(ACCESS))
+    assert "アクセス設定を保存しました" in admin_client_a.get(ACCESS).text
     mine = access_setting_get(contract=contract_a)
     assert (mine.device_auth_required, mine.notify_on_register) == (False, True)
     theirs = access_setting_get(contract=contract_b)

@@ -21,10 +21,6 @@ CONSOLE = reverse("accounts:console")
 CHECK = "devicekeys.middleware.DeviceCheckMiddleware"
 
 
-def page(response) -> str:
-    return response.content.decode()
-
-
 def signed_in(client) -> bool:
     return "_auth_user_id" in client.session
 
@@ -119,7 +115,7 @@ def test_last_use_is_written_at_most_once_a_minute(taro_in_chrome, key_a, admin_
         clock.shift(timedelta(seconds=10))
         assert not any(sql.startswith("UPDATE") for sql in queries_of(taro_in_chrome, HOME))
 
-    listed = page(admin_client_a.get(reverse("devicekeys:key-list")))
+    listed = admin_client_a.get(reverse("devicekeys:key-list")).text
     assert "最終利用日時" in listed
     assert timezone.localtime(key_a.last_used_at).strftime("%Y/%m/%d %H:%M") in listed
 
@@ -143,8 +139,8 @@ def test_a_status_change_ends_the_session_at_the_next_request_and_says_why(
     response = taro_in_chrome.get(HOME)
 
     assert response.status_code == 403
-    assert words in page(response)
-    assert "ログアウトしました" in page(response)
+    assert words in response.text
+    assert "ログアウトしました" in response.text
     assert not signed_in(taro_in_chrome)
     assert taro_in_chrome.get(HOME).url.startswith(LOGIN)
     cookie = response.cookies.get(credentials.COOKIE_NAME)
@@ -207,7 +203,7 @@ def test_a_deleted_login_id_ends_its_session_and_says_why(taro_in_chrome, admin_
     accounts_services.user_delete(contract=admin_a.contract, actor=admin_a, user=users_a[0])
     response = taro_in_chrome.get(HOME)
     assert response.status_code == 403
-    assert "削除されたか" in page(response)
+    assert "削除されたか" in response.text
     assert not signed_in(taro_in_chrome)
 
 
@@ -215,7 +211,7 @@ def test_a_browser_without_its_credential_is_refused(taro_in_chrome, key_a):
     del taro_in_chrome.cookies[credentials.COOKIE_NAME]
     response = taro_in_chrome.get(HOME)
     assert response.status_code == 403
-    assert "Cookie" in page(response)
+    assert "Cookie" in response.text
 
 
 def test_a_stolen_session_cookie_alone_is_not_enough(taro_in_chrome):
@@ -229,7 +225,7 @@ def test_a_user_session_that_skipped_the_device_step_is_refused(client, users_a)
     client.force_login(users_a[0])  # as a session from before this check would be
     response = client.get(HOME)
     assert response.status_code == 403
-    assert "もう一度ログインしてください" in page(response)
+    assert "もう一度ログインしてください" in response.text
     assert not signed_in(client)
 
 
@@ -261,8 +257,8 @@ def test_the_other_browsers_of_the_same_login_id_are_not_touched(
 
 def test_no_key_reaches_the_refusal_page_or_the_key_step(taro_in_chrome, key_a, admin_a):
     key = services.device_key_reissue(contract=admin_a.contract, key=key_a, actor=admin_a)
-    refused = page(taro_in_chrome.get(HOME))
+    refused = taro_in_chrome.get(HOME).text
     sign_in(taro_in_chrome, "taro-a")
-    step = page(taro_in_chrome.get(KEY_STEP))
+    step = taro_in_chrome.get(KEY_STEP).text
     assert key.key not in refused and key.key not in step
     assert DeviceKey.objects.get(pk=key.pk).key == key.key

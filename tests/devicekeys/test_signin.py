@@ -42,10 +42,6 @@ def url(name, key):
     return reverse(f"devicekeys:{name}", args=[key.pk])
 
 
-def page(response) -> str:
-    return response.content.decode()
-
-
 def register(client, user, key_value):
     """Password and key in `client`; the response of the key step."""
     assert sign_in(client, user.login_id).url == KEY_STEP
@@ -80,11 +76,11 @@ def test_the_whole_story_with_two_browsers(
     assert sign_in(a, "taro-a").url == KEY_STEP
     assert not signed_in(a)
     assert a.get(HOME).url.startswith(LOGIN)
-    step = page(a.get(KEY_STEP))
+    step = a.get(KEY_STEP).text
     assert "端末認証キー" in step and "taro-a" in step
     # ... the key registers browser A, which lands on the home page.
     assert enter_key(a, value).url == HOME
-    home = page(a.get(HOME))
+    home = a.get(HOME).text
     assert "taro-a" in home and "Chrome" in home
     key = fresh(key)
     assert key.is_registered and key.key == "" and key.device_name == "Chrome"
@@ -93,19 +89,19 @@ def test_the_whole_story_with_two_browsers(
     b = browser(FIREFOX)
     response = register(b, taro, value)
     assert response.status_code == 200
-    assert "登録できる端末認証キーがありません" in page(response)
+    assert "登録できる端末認証キーがありません" in response.text
     assert not signed_in(b)
 
     # 停止: A's next request is refused, and says why.
     admin_client_a.post(url("key-stop", key))
     response = a.get(HOME)
     assert response.status_code == 403
-    assert "利用停止" in page(response)
+    assert "利用停止" in response.text
     assert not signed_in(a)
     assert a.get(HOME).url.startswith(LOGIN)
     # While stopped, the password leads to the key step, which says the key is stopped.
     assert sign_in(a, "taro-a").url == KEY_STEP
-    assert "利用停止にされています" in page(a.get(KEY_STEP))
+    assert "利用停止にされています" in a.get(KEY_STEP).text
 
     # 停止解除: the same browser signs in again without a new key.
     admin_client_a.post(url("key-unstop", key))
@@ -118,17 +114,17 @@ def test_the_whole_story_with_two_browsers(
     reissued = fresh(key).key
     assert reissued in mailoutbox[-1].body
     response = a.get(HOME)
-    assert response.status_code == 403 and "再発行" in page(response)
+    assert response.status_code == 403 and "再発行" in response.text
     assert sign_in(a, "taro-a").url == KEY_STEP
 
     # Three wrong keys: the key becomes 無効 and taro is told to ask the administrator.
-    assert "あと2回" in page(enter_key(a, WRONG))
-    assert "あと1回" in page(enter_key(a, WRONG))
-    third = page(enter_key(a, WRONG))
+    assert "あと2回" in enter_key(a, WRONG).text
+    assert "あと1回" in enter_key(a, WRONG).text
+    third = enter_key(a, WRONG).text
     assert "無効になりました" in third and "管理者に端末認証キーの再発行を依頼" in third
     assert fresh(key).status == Status.INVALID
     assert enter_key(a, reissued).url.startswith(LOGIN)  # the pending sign-in is over
-    assert "無効" in page(admin_client_a.get(LIST))
+    assert "無効" in admin_client_a.get(LIST).text
 
     # 再発行 recovers it.
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,7 +135,7 @@ def test_the_whole_story_with_two_browsers(
     # 削除: A is refused.
     admin_client_a.post(url("key-delete", key))
     response = a.get(HOME)
-    assert response.status_code == 403 and "削除" in page(response)
+    assert response.status_code == 403 and "削除" in response.text
     assert not signed_in(a)
 
 
@@ -163,7 +159,7 @@ def test_a_user_id_with_a_registered_browser_lands_on_the_home_page(users_a, key
 def test_a_wrong_password_never_reaches_the_key_step(client, users_a, key_a):
     response = sign_in(client, "taro-a", "Wrong7pass")
     assert response.status_code == 200
-    assert "ログインIDまたはパスワードが正しくありません。" in page(response)
+    assert "ログインIDまたはパスワードが正しくありません。" in response.text
     assert client.get(KEY_STEP).url == LOGIN
 
 
@@ -193,7 +189,7 @@ def test_next_is_kept_through_the_key_step(users_a, key_a):
 def test_the_key_step_without_a_password_step_leads_to_sign_in(client, db):
     response = client.get(KEY_STEP)
     assert response.url == LOGIN
-    assert "もう一度ログインしてください" in page(client.get(LOGIN))
+    assert "もう一度ログインしてください" in client.get(LOGIN).text
     assert client.post(KEY_STEP, {"key": "Abcd1234"}).url == LOGIN
 
 
@@ -234,7 +230,7 @@ def test_a_full_width_key_is_read_as_typed_half_width(users_a, key_a):
 
 def test_keys_are_case_sensitive(users_a, key_a):
     response = register(browser(), users_a[0], key_a.key.swapcase())
-    assert "正しくありません" in page(response)
+    assert "正しくありません" in response.text
 
 
 def test_a_malformed_entry_is_not_counted(users_a, key_a):
@@ -250,7 +246,7 @@ def test_a_malformed_entry_is_not_counted(users_a, key_a):
 def test_another_login_ids_key_is_a_wrong_key(users_a, issue_key):
     hanas = issue_key(users_a[1])
     issue_key(users_a[0])
-    assert "あと2回" in page(register(browser(), users_a[0], hanas.key))
+    assert "あと2回" in register(browser(), users_a[0], hanas.key).text
     assert not fresh(hanas).is_registered
 
 
@@ -258,8 +254,8 @@ def test_a_login_id_without_a_waiting_key_is_told_to_ask_for_one(users_a):
     chrome = browser()
     sign_in(chrome, "taro-a")
     response = chrome.get(KEY_STEP)
-    assert "登録できる端末認証キーがありません" in page(response)
-    assert 'name="key"' not in page(response)
+    assert "登録できる端末認証キーがありません" in response.text
+    assert 'name="key"' not in response.text
 
 
 def test_a_right_key_resets_the_count_of_the_login_id(users_a, issue_key):
@@ -275,8 +271,8 @@ def test_a_right_key_resets_the_count_of_the_login_id(users_a, issue_key):
     # The other waiting key has three tries again.
     firefox = browser(FIREFOX)
     sign_in(firefox, "taro-a")
-    assert "あと2回" in page(enter_key(firefox, WRONG))
-    assert "あと1回" in page(enter_key(firefox, WRONG))
+    assert "あと2回" in enter_key(firefox, WRONG).text
+    assert "あと1回" in enter_key(firefox, WRONG).text
 
 
 def test_three_wrong_keys_make_every_waiting_key_of_the_login_id_invalid(
@@ -290,7 +286,7 @@ def test_three_wrong_keys_make_every_waiting_key_of_the_login_id_invalid(
     sign_in(chrome, "taro-a")
     for _ in range(rules.WRONG_ENTRY_LIMIT):
         response = enter_key(chrome, WRONG)
-    assert "無効になりました" in page(response)
+    assert "無効になりました" in response.text
     assert [fresh(key).status for key in waiting] == [Status.INVALID, Status.INVALID]
     assert fresh(registered).status == Status.ACTIVE
     assert fresh(hanas).status == Status.ACTIVE
@@ -314,7 +310,7 @@ def test_wrong_keys_are_throttled_per_ip_address_whatever_the_login_id(
         sign_in(office, "hana-a")
         response = enter_key(office, hanas.key)  # even the right key is not compared now
         assert response.status_code == 429
-        assert "一時的に制限" in page(response)
+        assert "一時的に制限" in response.text
         assert not fresh(hanas).is_registered
         # Another address is not throttled.
         assert register(browser(REMOTE_ADDR="198.51.100.2"), users_b[0], jiros.key).url == HOME
@@ -464,7 +460,7 @@ def test_without_device_authentication_users_sign_in_with_their_password(
     assert AccessSetting.objects.get(contract=users_a[0].contract).device_auth_required is False
     chrome = browser()
     assert sign_in(chrome, "taro-a").url == HOME
-    assert "端末認証キーなしでログインしています" in page(chrome.get(HOME))
+    assert "端末認証キーなしでログインしています" in chrome.get(HOME).text
     assert not fresh(key_a).is_registered
 
 
@@ -517,5 +513,5 @@ def test_the_password_is_not_in_the_pending_sign_in(users_a, key_a):
 
 def test_a_wrong_entry_is_not_sent_back_in_the_page(users_a, key_a):
     response = register(browser(), users_a[0], WRONG)
-    assert WRONG not in page(response)
-    assert "正しくありません" in page(response)
+    assert WRONG not in response.text
+    assert "正しくありません" in response.text

@@ -25,10 +25,6 @@ def url(name, key):
     return reverse(f"devicekeys:{name}", args=[key.pk])
 
 
-def page_of(response) -> str:
-    return response.content.decode()
-
-
 def rows(page: str) -> list[str]:
     return re.findall(r"<tr>\s*<td data-label=.*?</tr>", page, re.S)
 
@@ -47,13 +43,13 @@ def messages_of(page: str) -> str:
 
 
 def test_menu_leads_to_the_list(admin_client_a):
-    console = page_of(admin_client_a.get(reverse("accounts:console")))
+    console = admin_client_a.get(reverse("accounts:console")).text
     assert f'href="{LIST}"' in console
 
 
 def test_list_shows_the_guides_columns_note_and_count(admin_client_a, key_a):
     response = admin_client_a.get(LIST)
-    page = page_of(response)
+    page = response.text
     assert response.status_code == 200
     for heading in [
         "端末名",
@@ -71,7 +67,7 @@ def test_list_shows_the_guides_columns_note_and_count(admin_client_a, key_a):
 
 
 def test_a_row_shows_name_key_login_id_status_and_actions(admin_client_a, key_a):
-    row = row_of(page_of(admin_client_a.get(LIST)), "Chrome")
+    row = row_of(admin_client_a.get(LIST).text, "Chrome")
     assert f'<code class="device-key">{key_a.key}</code>' in row
     assert ">taro-a<" in row
     assert "利用中" in row
@@ -86,7 +82,7 @@ def test_dates_are_shown_in_the_guides_format_in_tokyo_time(admin_client_a, key_
         created_at=datetime(2020, 3, 17, 4, 54, tzinfo=UTC),
         registered_at=datetime(2020, 6, 15, 0, 13, tzinfo=UTC),
     )
-    row = row_of(page_of(admin_client_a.get(LIST)), "Chrome")
+    row = row_of(admin_client_a.get(LIST).text, "Chrome")
     assert ">2020/03/17 13:54<" in row
     assert ">2020/06/15 09:13<" in row
 
@@ -96,7 +92,7 @@ def test_a_registered_key_is_masked_but_for_its_last_two_characters(
 ):
     value = key_a.key
     register_key(key_a)
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert value not in page
     assert f"******{value[-2:]}" in row_of(page, "Chrome")
 
@@ -113,7 +109,7 @@ def test_each_status_is_named_in_words_and_offers_its_actions(
     admin_client_a, key_a, status, label, offers, hides
 ):
     DeviceKey.objects.filter(pk=key_a.pk).update(status=status)
-    row = row_of(page_of(admin_client_a.get(LIST)), "Chrome")
+    row = row_of(admin_client_a.get(LIST).text, "Chrome")
     status_cell = re.search(r'<span class="status status-\w+">.*?</td>', row, re.S).group(0)
     assert label in status_cell  # a word, not a colour alone
     for action in offers:
@@ -130,7 +126,7 @@ def test_the_list_is_never_cached(admin_client_a, key_a):
 
 def test_no_key_appears_in_a_link_or_form_address(admin_client_a, users_a, issue_key):
     keys = [issue_key(users_a[0]).key for _ in range(5)]
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     addresses = re.findall(r'(?:href|action)="([^"]*)"', page)
     assert addresses
     for key in keys:
@@ -140,7 +136,7 @@ def test_no_key_appears_in_a_link_or_form_address(admin_client_a, users_a, issue
 
 def test_device_names_are_shown_escaped(admin_client_a, users_a, issue_key):
     issue_key(users_a[0], device_name="<b>PC</b>")
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "&lt;b&gt;PC&lt;/b&gt;" in page
     assert "<b>PC</b>" not in page
 
@@ -167,13 +163,13 @@ def test_filter_by_login_id_and_status(admin_client_a, users_a, issue_key):
     services.device_key_stop(contract=taro.contract, key=stopped, actor=None)
     issue_key(hana, device_name="hana-pc")
 
-    page = page_of(admin_client_a.get(LIST, {"login_id": "TARO"}))
+    page = admin_client_a.get(LIST, {"login_id": "TARO"}).text
     assert {"taro-pc", "taro-phone"} == set(re.findall(r"data-device-name>([^<]+)<", page))
 
-    page = page_of(admin_client_a.get(LIST, {"login_id": "taro-a", "status": "stopped"}))
+    page = admin_client_a.get(LIST, {"login_id": "taro-a", "status": "stopped"}).text
     assert re.findall(r"data-device-name>([^<]+)<", page) == ["taro-phone"]
 
-    page = page_of(admin_client_a.get(LIST, {"status": "invalid"}))
+    page = admin_client_a.get(LIST, {"status": "invalid"}).text
     assert "条件に一致する端末認証キーはありません。" in page
 
 
@@ -186,7 +182,7 @@ def test_sort_by_created_and_registered(admin_client_a, users_a, issue_key, regi
     register_key(keys[0])
 
     def order(sort):
-        page = page_of(admin_client_a.get(LIST, {"sort": sort}))
+        page = admin_client_a.get(LIST, {"sort": sort}).text
         return re.findall(r"data-device-name>([^<]+)<", page)
 
     assert order("created") == ["first", "second", "third"]
@@ -198,10 +194,10 @@ def test_sort_by_created_and_registered(admin_client_a, users_a, issue_key, regi
 
 def test_pagination_keeps_the_filters(admin_client_a, users_a, fill_keys):
     fill_keys(users_a[0], 55)
-    first = page_of(admin_client_a.get(LIST, {"login_id": "taro"}))
+    first = admin_client_a.get(LIST, {"login_id": "taro"}).text
     assert len(rows(first)) == 50
     assert "?login_id=taro&amp;page=2" in first
-    second = page_of(admin_client_a.get(LIST, {"login_id": "taro", "page": 2}))
+    second = admin_client_a.get(LIST, {"login_id": "taro", "page": 2}).text
     assert len(rows(second)) == 5
 
 
@@ -214,14 +210,14 @@ def test_odd_filter_values_are_ignored_not_an_error(admin_client_a, key_a, query
 
 
 def test_empty_list_says_how_to_start(admin_client_a):
-    assert "「端末認証キー新規発行」から発行してください" in page_of(admin_client_a.get(LIST))
+    assert "「端末認証キー新規発行」から発行してください" in admin_client_a.get(LIST).text
 
 
 # --- 新規発行 --------------------------------------------------------------------------
 
 
 def test_issue_page_lists_login_ids_with_mail_addresses(admin_client_a, users_a, users_b):
-    page = page_of(admin_client_a.get(ISSUE))
+    page = admin_client_a.get(ISSUE).text
     assert "taro-a" in page and "taro-a@example.jp" in page
     assert "hana-a" in page and "hana-a@example.jp" in page
     assert "jiro-b" not in page
@@ -233,9 +229,9 @@ def test_issue_page_is_searchable_when_the_list_is_long(admin_client_a, contract
     for n in range(12):
         make_user(contract_a, f"staff-{n:02d}")
     make_user(contract_a, "keiri-yamada", email="yamada@keiri.example.jp")
-    page = page_of(admin_client_a.get(ISSUE))
+    page = admin_client_a.get(ISSUE).text
     assert 'name="q"' in page
-    found = page_of(admin_client_a.get(ISSUE, {"q": "KEIRI"}))
+    found = admin_client_a.get(ISSUE, {"q": "KEIRI"}).text
     assert "keiri-yamada" in found
     assert "staff-00" not in found
 
@@ -251,7 +247,7 @@ def test_issuing_a_key_mails_it_and_shows_it_in_the_list(
     assert key.user == users_a[1]
     assert mailoutbox[0].to == ["hana-a@example.jp"]
     assert key.key in mailoutbox[0].body
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "hana-a のメールアドレスに通知しました" in messages_of(page)
     assert key.key in row_of(page, "iPhone")
 
@@ -279,27 +275,28 @@ def test_bad_issue_input_is_a_field_message_and_issues_nothing(
     data = {name: ids.get(value, value) for name, value in data.items()}
     response = admin_client_a.post(ISSUE, data)
     assert response.status_code == 200
-    assert message in page_of(response)
-    assert 'class="field-errors"' in page_of(response)
+    assert message in response.text
+    assert 'class="field-errors"' in response.text
     assert not DeviceKey.objects.exists()
 
 
 def test_at_999_keys_the_screens_say_to_delete_one_first(admin_client_a, users_a, fill_keys):
     fill_keys(users_a[0], 999)
     limit = "追加で作成するには、不要な端末認証キーを削除してください。"
-    listing = page_of(admin_client_a.get(LIST))
+    listing = admin_client_a.get(LIST).text
     assert limit in listing
     assert f'href="{ISSUE}"' not in listing
-    assert limit in page_of(admin_client_a.get(ISSUE))
+    assert limit in admin_client_a.get(ISSUE).text
     response = admin_client_a.post(ISSUE, {"user": users_a[1].pk})
     assert response.status_code == 200
-    assert limit in page_of(response)
+    assert limit in response.text
     assert DeviceKey.objects.count() == 999
 
 
 def test_issue_without_user_ids_explains_what_to_do(admin_client_a):
-    assert "先にメニューの「利用者ID管理」から利用者IDを作成してください" in page_of(
-        admin_client_a.get(ISSUE)
+    assert (
+        "先にメニューの「利用者ID管理」から利用者IDを作成してください"
+        in admin_client_a.get(ISSUE).text
     )
 
 
@@ -308,7 +305,7 @@ def test_issue_without_user_ids_explains_what_to_do(admin_client_a):
 
 def test_rename_without_javascript(admin_client_a, key_a):
     back = f"{LIST}?login_id=taro"
-    form = page_of(admin_client_a.get(url("key-rename", key_a), {"next": back}))
+    form = admin_client_a.get(url("key-rename", key_a), {"next": back}).text
     assert 'value="Chrome"' in form
     assert f'value="{back}"' in form
     response = admin_client_a.post(
@@ -318,7 +315,7 @@ def test_rename_without_javascript(admin_client_a, key_a):
     assert response.url == back
     key_a.refresh_from_db()
     assert key_a.device_name == "Chrome-16"
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "端末名を「Chrome-16」に変更しました。" in messages_of(page)
 
 
@@ -333,13 +330,13 @@ def test_rename_without_javascript(admin_client_a, key_a):
 def test_rename_form_shows_a_field_message_for_a_bad_name(admin_client_a, key_a, name, message):
     response = admin_client_a.post(url("key-rename", key_a), {"device_name": name})
     assert response.status_code == 200
-    assert message in page_of(response)
+    assert message in response.text
     key_a.refresh_from_db()
     assert key_a.device_name == "Chrome"
 
 
 def test_the_list_loads_the_in_place_editor_as_a_static_file(admin_client_a, key_a):
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     script = re.search(r'<script src="([^"]+)"', page).group(1)
     assert script == static("js/device-key-rename.js")
     assert (Path(settings.BASE_DIR) / "static/js/device-key-rename.js").is_file()
@@ -350,7 +347,7 @@ def test_the_list_loads_the_in_place_editor_as_a_static_file(admin_client_a, key
 def test_rename_in_place_as_the_script_does_it(db, admin_a, key_a):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(admin_a)
-    page = page_of(browser.get(LIST))
+    page = browser.get(LIST).text
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     json = {"HTTP_ACCEPT": "application/json"}
 
@@ -389,7 +386,7 @@ def test_reissue_shows_the_new_key_and_mails_it(
         response = admin_client_a.post(url("key-reissue", key_a), {"next": f"{LIST}?page=1"})
     assert response.url == f"{LIST}?page=1"
     key_a.refresh_from_db()
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     row = row_of(page, "Chrome")
     assert key_a.key in row
     assert "未登録" in row
@@ -403,13 +400,13 @@ def test_stop_then_unstop_from_the_list_without_mail(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_a.post(url("key-stop", key_a))
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "利用停止" in row_of(page, "Chrome")
     assert "停止しました" in messages_of(page)
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_a.post(url("key-unstop", key_a))
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "利用中" in row_of(page, "Chrome")
     assert "停止を解除しました" in messages_of(page)
     assert mailoutbox == []
@@ -423,7 +420,7 @@ def test_a_row_action_works_as_the_page_renders_it(db, admin_a, key_a, users_a, 
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(admin_a)
     listed = f"{LIST}?sort=created&page=1"
-    row = row_of(page_of(browser.get(listed)), "Chrome")
+    row = row_of(browser.get(listed).text, "Chrome")
     form = re.search(
         r'<form method="post" action="([^"]+)" class="inline-form">(.*?)</form>',
         row[row.index(url("key-stop", key_a)) - 40 :],
@@ -444,7 +441,7 @@ def test_an_invalid_key_cannot_be_stopped_or_unstopped_and_says_why(admin_client
     DeviceKey.objects.filter(pk=key_a.pk).update(status=Status.INVALID)
     response = admin_client_a.post(url(action, key_a))
     assert response.status_code == 302
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "無効になった端末認証キーは再発行してください。" in messages_of(page)
     key_a.refresh_from_db()
     assert key_a.status == Status.INVALID
@@ -466,7 +463,7 @@ def test_actions_return_only_to_the_list(admin_client_a, key_a):
 
 
 def test_delete_confirmation_shows_the_key_and_the_guides_warning(admin_client_a, key_a):
-    page = page_of(admin_client_a.get(url("key-delete", key_a)))
+    page = admin_client_a.get(url("key-delete", key_a)).text
     assert "端末認証キーの削除確認" in page
     assert "以下の端末認証キーを削除してよろしいですか？" in page
     assert "端末認証キーを削除すると登録した端末からご利用できなくなります。" in page
@@ -487,7 +484,7 @@ def test_delete(admin_client_a, key_a):
     response = admin_client_a.post(url("key-delete", key_a))
     assert response.url == LIST
     assert not DeviceKey.objects.filter(pk=key_a.pk).exists()
-    assert "削除しました" in messages_of(page_of(admin_client_a.get(LIST)))
+    assert "削除しました" in messages_of(admin_client_a.get(LIST).text)
 
 
 # --- 「このログインIDの全キーを停止」 ---------------------------------------------------
@@ -499,12 +496,12 @@ def test_stop_every_key_of_one_login_id(admin_client_a, users_a, issue_key):
     issue_key(taro, device_name="taro-phone")
     issue_key(hana, device_name="hana-pc")
 
-    listing = page_of(admin_client_a.get(LIST, {"login_id": "taro-a"}))
+    listing = admin_client_a.get(LIST, {"login_id": "taro-a"}).text
     stop_all = reverse("devicekeys:user-keys-stop", args=[taro.pk])
     assert f'href="{stop_all}"' in listing
     assert "このログインIDの全キーを停止" in listing
 
-    confirm = page_of(admin_client_a.get(stop_all))
+    confirm = admin_client_a.get(stop_all).text
     assert "利用中の端末認証キー2件をすべて停止します" in confirm
     assert "taro-pc" in confirm and "hana-pc" not in confirm
 
@@ -513,15 +510,13 @@ def test_stop_every_key_of_one_login_id(admin_client_a, users_a, issue_key):
     statuses = dict(DeviceKey.objects.values_list("device_name", "status"))
     assert statuses == {"taro-pc": "stopped", "taro-phone": "stopped", "hana-pc": "active"}
     assert "taro-a の端末認証キーを2件停止しました。" in messages_of(
-        page_of(admin_client_a.get(response.url))
+        admin_client_a.get(response.url).text
     )
 
 
 def test_the_stop_all_button_needs_one_exact_login_id(admin_client_a, key_a):
-    assert "このログインIDの全キーを停止" not in page_of(
-        admin_client_a.get(LIST, {"login_id": "a"})
-    )
-    assert "このログインIDの全キーを停止" not in page_of(admin_client_a.get(LIST))
+    assert "このログインIDの全キーを停止" not in admin_client_a.get(LIST, {"login_id": "a"}).text
+    assert "このログインIDの全キーを停止" not in admin_client_a.get(LIST).text
 
 
 # --- The contract boundary ------------------------------------------------------------
@@ -535,7 +530,7 @@ def test_another_contracts_key_is_404_and_unchanged(admin_client_a, key_b, actio
     before = DeviceKey.objects.values().get(pk=key_b.pk)
     response = getattr(admin_client_a, method)(url(action, key_b), {"device_name": "stolen"})
     assert response.status_code == 404
-    assert key_b.key not in page_of(response)
+    assert key_b.key not in response.text
     assert DeviceKey.objects.values().get(pk=key_b.pk) == before
 
 
@@ -554,7 +549,7 @@ def test_a_missing_key_is_the_same_404(admin_client_a):
 
 def test_the_other_administrator_sees_only_their_keys(client, admin_b, key_a, key_b):
     client.force_login(admin_b)
-    page = page_of(client.get(LIST))
+    page = client.get(LIST).text
     assert "Chrome-B" in page
     assert key_a.key not in page and ">Chrome<" not in page
 
@@ -587,7 +582,7 @@ def test_the_list_shows_the_last_use_and_links_to_the_detail(admin_client_a, key
     DeviceKey.objects.filter(pk=key_a.pk).update(
         last_used_at=datetime(2026, 4, 1, 1, 5, tzinfo=UTC)
     )
-    page = page_of(admin_client_a.get(LIST))
+    page = admin_client_a.get(LIST).text
     assert "最終利用日時</th>" in page
     row = row_of(page, "Chrome")
     assert ">2026/04/01 10:05<" in row
@@ -600,7 +595,7 @@ def test_the_detail_shows_the_last_use(admin_client_a, key_a, register_key):
         last_ip="198.51.100.7", last_user_agent="Mozilla/5.0 <script>Firefox/132.0"
     )
     response = admin_client_a.get(url("key-detail", key_a))
-    page = page_of(response)
+    page = response.text
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     for expected in ["最終利用日時", "198.51.100.7", "&lt;script&gt;Firefox/132.0", "キー登録日時"]:

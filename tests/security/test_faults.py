@@ -44,10 +44,6 @@ def raise_driver_error(error: Exception):
         raise error
 
 
-def text(response) -> str:
-    return response.content.decode()
-
-
 def field_errors(page: str, field: str) -> str:
     return page.split(f'id="id_{field}_error"')[1].split("</ul>")[0]
 
@@ -75,7 +71,7 @@ class ConnectionLost:
 def assert_clean_error_page(response):
     """The project's 500 page: in Japanese, and nothing of the fault or of the entry."""
     assert response.status_code == 500
-    page = text(response)
+    page = response.text
     assert '<html lang="ja">' in page
     assert "ただいま処理を完了できませんでした" in page
     assert "変更は保存されていません" in page
@@ -208,7 +204,7 @@ def test_full_disk_under_the_upload_gives_a_clear_message_and_leaves_nothing(
         response = upload_good_file(admin_client_a, follow=True)
     assert response.status_code == 200
     assert response.redirect_chain == [(IMPORT, 302)]
-    page = text(response)
+    page = response.text
     assert STORAGE_FULL in page
     assert "（利用者IDは作成されていません）" in page
     assert not ImportJob.objects.exists()
@@ -237,7 +233,7 @@ def test_really_full_sqlite_database_gives_the_same_message(admin_client_a):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA max_page_count = 1073741823")
     assert response.status_code == 200
-    assert STORAGE_FULL in text(response)
+    assert STORAGE_FULL in response.text
     assert not ImportJob.objects.exists()
 
 
@@ -248,7 +244,7 @@ def test_another_database_error_under_the_upload_stays_an_error(admin_client_a):
     with connection.execute_wrapper(fail_the_upload_insert(locked)):
         response = upload_good_file(admin_client_a)
     assert response.status_code == 500
-    assert STORAGE_FULL not in text(response)
+    assert STORAGE_FULL not in response.text
     assert not ImportJob.objects.exists()
 
 
@@ -335,7 +331,7 @@ def browser(admin_a):
 def assert_too_large_next_to_the_file(response):
     assert response.status_code == 200
     message = csv_format.TOO_LARGE % {"size": f"{csv_format.MAX_BYTES:,}"}
-    assert message in field_errors(text(response), "file")
+    assert message in field_errors(response.text, "file")
     assert not ImportJob.objects.exists()
     assert not User.objects.filter(role=Role.USER).exists()
 
