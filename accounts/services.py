@@ -71,6 +71,17 @@ def _validate(user: User, *, password: str | None) -> None:
         raise ValidationError(errors)
 
 
+def _apply(user: User, fields: dict, names) -> dict[str, list]:
+    """Set on `user` each of `names` whose value in `fields` differs from the user's;
+    return the changes as {name: [before, after]} (an audit entry's), in `names` order."""
+    changes = {}
+    for name in names:
+        if getattr(user, name) != fields[name]:
+            changes[name] = [getattr(user, name), fields[name]]
+            setattr(user, name, fields[name])
+    return changes
+
+
 def _save(user: User) -> None:
     """Save; a login ID taken by a concurrent request since the check becomes the
     same field error instead of an IntegrityError (a 500)."""
@@ -186,24 +197,18 @@ def user_change(
             "phone": phone,
         }
     )
-    changed = [name for name in PROFILE_FIELDS if getattr(user, name) != fields[name]]
-    before = {name: getattr(user, name) for name in changed}
-    for name in changed:
-        setattr(user, name, fields[name])
+    changes = _apply(user, fields, PROFILE_FIELDS)
     _validate(user, password=password or None)
     if password:
         user.set_password(password)
-        changed.append("password")
-    if not changed:
+        changes["password"] = ["", user.password]
+    if not changes:
         return []
     _save(user)
     audit.record(
-        Action.USER_CHANGED,
-        contract=contract,
-        actor=actor,
-        target=user.login_id,
-        changes={name: [before.get(name, ""), getattr(user, name)] for name in changed},
+        Action.USER_CHANGED, contract=contract, actor=actor, target=user.login_id, changes=changes
     )
+    changed = list(changes)
     if notify_user:
         notify(
             "user_changed",
@@ -245,12 +250,9 @@ def user_profile_change(
         }
     )
     fields["nickname"] = fields["nickname"] or user.email
-    before = {name: getattr(user, name) for name in SELF_SERVICE_FIELDS}
-    changed = [name for name in SELF_SERVICE_FIELDS if before[name] != fields[name]]
-    if not changed:
+    changes = _apply(user, fields, SELF_SERVICE_FIELDS)
+    if not changes:
         return []
-    for name in changed:
-        setattr(user, name, fields[name])
     _validate(user, password=None)
     _save(user)
     audit.record(
@@ -258,9 +260,9 @@ def user_profile_change(
         contract=contract,
         actor=actor,
         target=user.login_id,
-        changes={name: [before[name], fields[name]] for name in changed},
+        changes=changes,
     )
-    return changed
+    return list(changes)
 
 
 @transaction.atomic
