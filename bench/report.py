@@ -114,7 +114,7 @@ p50 server times of the full contract's pages, from the benchmark runs of
   recycled by `max_requests` (imports, template compilation, translation catalogs).
   gunicorn now preloads the application and `azukeru/wsgi.py` warms it in the master,
   so every forked worker starts warm.
-- **Django admin's audit changelist, 630 → 32 ms (SQLite).** Its `date_hierarchy`
+- **Django admin's audit changelist, 630 → 28-32 ms (SQLite).** Its `date_hierarchy`
   truncated the date of every row of the table on each page; support staff choose the
   period with the date filter instead.
 
