@@ -9,44 +9,12 @@ real. Support staff never see a password hash.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.exceptions import LimitReached
 from accounts.models import PROFILE_FIELDS, Contract, Role, User
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _DryRun(Exception):
-    """Raised to roll back a service call made only to check its input."""
-
-
-def check_with_service(form: forms.Form, call) -> None:
-    """Run `call` (a service call) in a savepoint that is always rolled back; its
-    ValidationError and LimitReached become errors of `form`. Nothing it did (rows,
-    audit entries, mails queued on commit) survives."""
-    try:
-        with transaction.atomic():
-            call()
-            raise _DryRun
-    except _DryRun:
-        pass
-    except ValidationError as error:
-        form.add_error(None, error)
-    except LimitReached as error:
-        form.add_error(None, str(error))
+from core.admin import ReadOnlyAdmin, check_with_service
+from core.exceptions import NotFound
 
 
 @admin.register(Contract)
@@ -74,7 +42,7 @@ class SupportUserForm(forms.ModelForm):
         model = User
         fields = ["contract", *PROFILE_FIELDS]
 
-    def __init__(self, *args, actor=None, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
         if "contract" not in self.fields:
@@ -157,7 +125,10 @@ class UserAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         for user in queryset.filter(role=Role.USER).select_related("contract"):
-            self.delete_model(request, user)
+            try:
+                self.delete_model(request, user)
+            except NotFound as gone:  # deleted meanwhile (by the console, say)
+                messages.warning(request, f"{user.login_id}: {gone}")
 
     @admin.action(description=_("ログイン制限を解除する"))
     def lift_sign_in_throttle(self, request, queryset):

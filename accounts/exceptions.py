@@ -1,14 +1,13 @@
-"""Domain exceptions of the console. Views turn them into form errors or
-messages, manage.py commands into CommandError."""
+"""Domain exceptions of contracts and user IDs (the shared ones are in
+core.exceptions). Views turn them into form errors or messages, manage.py
+commands into CommandError."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import NotFound
 
 
-class LimitReached(Exception):
-    """A contract already holds the most rows of a kind that it may hold."""
+class UserNotFound(NotFound):
+    """The user ID is not (or no longer) one of this contract's."""
 
-
-class ImportInProgress(Exception):
-    """A CSV import of this contract is already queued or running."""
-
-
-class StorageFull(Exception):
-    """The server has no room left to store what was sent (a full disk)."""
+    message = _("この利用者IDは見つかりません。すでに削除された可能性があります。")

@@ -8,8 +8,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import ContractScopedModel, ContractScopedQuerySet
 from accounts.validators import LOGIN_ID_MAX_LENGTH, validate_login_id, validate_phone
+from core.actors import System
+from core.limits import Limit
+from core.scoping import ContractScopedModel, ContractScopedQuerySet
 
 # What the administrator sets on a user ID (the guide's fields D–G are also the
 # user's own to change later).
@@ -30,10 +32,19 @@ class ContractQuerySet(models.QuerySet):
         return self.select_for_update(no_key=True).get(pk=contract.pk)
 
 
+# 利用者IDは1契約につき999個まで (the guide): counted by user_create and the CSV import
+# under the contract's lock, shown by the screens, all in these words.
+USERS_PER_CONTRACT = Limit(
+    999,
+    rule_text=_("利用者IDは1契約につき%(limit)d個まで作成できます。"),
+    remedy=_("新しく作成するには、不要な利用者IDを削除してください。"),
+)
+
+
 class Contract(models.Model):
     """契約: the tenant. One administrator and at most USER_LIMIT user IDs."""
 
-    USER_LIMIT = 999
+    USER_LIMIT = USERS_PER_CONTRACT.maximum
 
     name = models.CharField(_("契約名"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
@@ -157,6 +168,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMINISTRATOR and self.contract_id is not None
+
+
+# Who changes data (every service's required `actor`): a signed-in account, or the
+# console itself by name (core.actors).
+Actor = User | System
 
 
 def user_field_label(name: str) -> str:

@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Contract, ImportJob, User
+from accounts.models import Contract, User
 from devicekeys.models import DeviceKey
 
 
@@ -76,13 +76,3 @@ def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
             | Q(display_name__icontains=search)
         )
     return users.order_by(*USER_SORTS.get(sort, USER_SORTS["login_id"]))
-
-
-def access_import_job(contract: Contract, pk: int) -> ImportJob:
-    """One CSV import of this contract; 404 alike for a missing id and another contract's."""
-    return get_object_or_404(ImportJob.objects.for_contract(contract), pk=pk)
-
-
-def import_job_list(contract: Contract, *, limit: int = 5) -> list[ImportJob]:
-    """The contract's latest CSV imports, newest first (the file's content left unread)."""
-    return list(ImportJob.objects.for_contract(contract).defer("content")[:limit])

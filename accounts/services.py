@@ -3,8 +3,10 @@
 Views, manage.py commands, the CSV importer and Django admin all call these.
 Each owns its transaction, its checks, the limit and the notification, and
 raises ValidationError (keyed by the field names of the console's forms:
-login_id, password, email, display_name, title, department, phone) or a domain
-exception from accounts.exceptions.
+login_id, password, email, display_name, title, department, phone), LimitReached
+(core.exceptions), or UserNotFound when the user ID it is to change is not (or no
+longer) one of the contract's. `actor` is required: the signed-in account, or a
+core.actors.System naming the command or process.
 """
 
 from axes.utils import reset as axes_reset
@@ -13,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from accounts.exceptions import LimitReached
-from accounts.models import PROFILE_FIELDS, Contract, Role, User
+from accounts.exceptions import UserNotFound
+from accounts.models import PROFILE_FIELDS, USERS_PER_CONTRACT, Actor, Contract, Role, User
 from accounts.selectors import login_id_is_taken, user_count
 from audit import services as audit
 from audit.actions import Action
@@ -22,9 +24,6 @@ from devicekeys.services import device_key_delete_all_for_user
 from notifications.services import notify
 
 LOGIN_ID_TAKEN = _("このログインIDは既に使用されています。")
-USER_LIMIT_REACHED = _(
-    "利用者IDは1契約につき%(limit)d個まで作成できます。新しく作成するには、不要な利用者IDを削除してください。"
-)
 
 
 def _normalise(fields: dict) -> dict:
@@ -82,6 +81,18 @@ def _apply(user: User, fields: dict, names) -> dict[str, list]:
     return changes
 
 
+def _locked_user(contract: Contract, user: User) -> User:
+    """The contract's user ID `user` read again and locked to the end of the
+    transaction, or UserNotFound: deleted meanwhile, or not this contract's.
+    FOR NO KEY UPDATE, like the contract's lock, so that rows pointing at the user
+    (a device key, a counter) can still be inserted meanwhile."""
+    users = User.objects.for_contract(contract).users().select_for_update(no_key=True)
+    found = users.filter(pk=user.pk).first()
+    if found is None:
+        raise UserNotFound
+    return found
+
+
 def _save(user: User) -> None:
     """Save; a login ID taken by a concurrent request since the check becomes the
     same field error instead of an IntegrityError (a 500)."""
@@ -96,7 +107,7 @@ def _save(user: User) -> None:
 
 @transaction.atomic
 def contract_create(
-    *, login_id: str, email: str, password: str, name: str = "", actor: User | None = None
+    *, login_id: str, email: str, password: str, actor: Actor, name: str = ""
 ) -> User:
     """Create a contract and its administrator (管理者); return the administrator."""
     fields = _normalise({"login_id": login_id, "email": email})
@@ -119,7 +130,7 @@ def contract_create(
 def user_create(
     *,
     contract: Contract,
-    actor: User | None,
+    actor: Actor,
     login_id: str,
     password: str,
     email: str,
@@ -137,8 +148,7 @@ def user_create(
     notify_user, the "user ID created" mail goes to that address after commit.
     """
     contract = Contract.objects.lock(contract)
-    if user_count(contract) >= Contract.USER_LIMIT:
-        raise LimitReached(USER_LIMIT_REACHED % {"limit": Contract.USER_LIMIT})
+    USERS_PER_CONTRACT.check(user_count(contract))
     fields = _normalise(
         {
             "login_id": login_id,
@@ -171,7 +181,7 @@ def user_create(
 def user_change(
     *,
     contract: Contract,
-    actor: User | None,
+    actor: Actor,
     user: User,
     login_id: str,
     email: str,
@@ -186,7 +196,7 @@ def user_change(
     signs the user out of every session (Django checks each session against the
     password hash). Returns the names of the fields that changed."""
     Contract.objects.lock(contract)
-    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    user = _locked_user(contract, user)
     fields = _normalise(
         {
             "login_id": login_id,
@@ -228,7 +238,7 @@ CURRENT_PASSWORD_WRONG = _("現在のパスワードが正しくありません�
 def user_profile_change(
     *,
     contract: Contract,
-    actor: User | None,
+    actor: Actor,
     user: User,
     nickname: str,
     display_name: str = "",
@@ -239,7 +249,7 @@ def user_profile_change(
     """The user ID's own change of ニックネーム, 表示氏名, 役職, 部署 and 連絡先電話番号
     (their home page), under the rules of the administrator's screens. A blank
     nickname is the mail address again. Returns the names of the fields that changed."""
-    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    user = _locked_user(contract, user)
     fields = _normalise(
         {
             "nickname": nickname,
@@ -267,14 +277,14 @@ def user_profile_change(
 
 @transaction.atomic
 def user_password_change(
-    *, contract: Contract, actor: User | None, user: User, current_password: str, password: str
+    *, contract: Contract, actor: Actor, user: User, current_password: str, password: str
 ) -> User:
     """The user ID's own パスワード変更: the current password must be right and the new
     one pass every password validator. Every session of the user ends (Django checks
     each against the password hash); the caller keeps its own with
     update_session_auth_hash(user) on the user returned. Registered devices stay
     registered."""
-    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    user = _locked_user(contract, user)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": CURRENT_PASSWORD_WRONG}, code="wrong_password")
     _validate(user, password=password)
@@ -291,11 +301,11 @@ def user_password_change(
 
 
 @transaction.atomic
-def user_delete(*, contract: Contract, actor: User | None, user: User) -> None:
+def user_delete(*, contract: Contract, actor: Actor, user: User) -> None:
     """利用者ID情報削除. Always mails the user; removes their device authentication
     keys; their sessions end because the account no longer exists."""
     Contract.objects.lock(contract)
-    user = User.objects.for_contract(contract).users().get(pk=user.pk)
+    user = _locked_user(contract, user)
     notify("user_deleted", user=user)
     device_key_delete_all_for_user(contract=contract, user=user, actor=actor)
     audit.record(Action.USER_DELETED, contract=contract, actor=actor, target=user.login_id)
@@ -303,7 +313,7 @@ def user_delete(*, contract: Contract, actor: User | None, user: User) -> None:
 
 
 @transaction.atomic
-def sign_in_throttle_lift(*, login_id: str, actor: User | None) -> int:
+def sign_in_throttle_lift(*, login_id: str, actor: Actor) -> int:
     """Lift the sign-in throttle of a login ID (support staff, when a customer calls):
     its failed attempts are forgotten. Returns how many attempt records were removed."""
     login_id = login_id.strip().lower()

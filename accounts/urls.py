@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import csv_views, user_views, views
+from accounts import user_views, views
 
 app_name = "accounts"
 
@@ -18,23 +18,6 @@ urlpatterns = [
     path("console/users/<int:pk>/created/", views.user_created, name="user-created"),
     path("console/users/<int:pk>/edit/", views.user_edit, name="user-edit"),
     path("console/users/<int:pk>/delete/", views.user_delete, name="user-delete"),
-    # CSVインポート / CSVエクスポート (accounts/csv_views.py)
-    path("console/users/import/", csv_views.user_import, name="user-import"),
-    path(
-        "console/users/import/template.csv",
-        csv_views.user_import_template,
-        name="user-import-template",
-    ),
-    path("console/users/import/<int:pk>/", csv_views.user_import_job, name="user-import-job"),
-    path(
-        "console/users/import/<int:pk>/progress/",
-        csv_views.user_import_progress,
-        name="user-import-progress",
-    ),
-    path(
-        "console/users/import/<int:pk>/report.csv",
-        csv_views.user_import_report,
-        name="user-import-report",
-    ),
-    path("console/users/export.csv", csv_views.user_export, name="user-export"),
+    # CSVインポート is csvimport/urls.py, under console/users/import/
+    path("console/users/export.csv", views.user_export, name="user-export"),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyAdmin
 from audit.models import AuditEntry
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)

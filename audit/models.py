@@ -1,8 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import ContractScopedQuerySet
 from audit.actions import Action
+from core.scoping import ContractScopedQuerySet
 
 
 class ActorRole(models.TextChoices):

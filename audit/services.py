@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit import context
 from audit.actions import Action
 from audit.models import ActorRole, AuditEntry
+from core.actors import Anonymous, System
 
 SECRET_FIELDS = frozenset({"password", "password_hash", "key", "key_hash", "token"})
 SECRET_SHOWN_AS = "********"  # noqa: S105 (what is shown instead of a secret)
@@ -33,21 +34,21 @@ def record(
     action: Action | str,
     *,
     contract,
-    actor=None,
-    actor_login_id: str = "",
+    actor,
     target: str = "",
     changes: dict | None = None,
 ) -> AuditEntry:
-    """Write one entry. `actor` is the signed-in account (None for the system: a
-    manage.py command, a task); `actor_login_id` names an actor without an account
-    (a failed sign-in). IP address and user agent come from the current request."""
+    """Write one entry. `actor` is the signed-in account (a User), the console itself
+    (core.actors.System: a manage.py command, the worker, the sweep) or someone not
+    signed in (core.actors.Anonymous: a failed sign-in). IP address and user agent
+    come from the current request."""
     request = context.current.get()
-    if actor is not None:
-        role, login_id = actor.role, actor.login_id
-    elif actor_login_id:
-        role, login_id = ActorRole.ANONYMOUS, actor_login_id
+    if isinstance(actor, System):
+        role, login_id = ActorRole.SYSTEM, actor.name
+    elif isinstance(actor, Anonymous):
+        role, login_id = ActorRole.ANONYMOUS, actor.login_id
     else:
-        role, login_id = ActorRole.SYSTEM, ""
+        role, login_id = actor.role, actor.login_id
     return AuditEntry.objects.create(
         contract=contract,
         action=action,
@@ -61,7 +62,7 @@ def record(
 
 
 @transaction.atomic
-def audit_prune(*, older_than_days: int, actor=None) -> int:
+def audit_prune(*, older_than_days: int, actor) -> int:
     """Delete the entries older than the retention period; the pruning itself is
     recorded (with no contract: it concerns the whole service)."""
     cutoff = timezone.now() - timedelta(days=older_than_days)

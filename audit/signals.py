@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from audit.actions import Action
 from audit.services import record
+from core.actors import Anonymous
 
 
 def _contract_of(login_id: str):
@@ -33,7 +34,7 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
     record(
         Action.SIGN_IN_FAILED,
         contract=_contract_of(login_id) if login_id else None,
-        actor_login_id=login_id or "?",
+        actor=Anonymous(login_id or "?"),
         target=login_id,
     )
 
@@ -44,6 +45,6 @@ def _throttled(sender, request, username, ip_address, **kwargs):
     record(
         Action.SIGN_IN_THROTTLED,
         contract=_contract_of(login_id) if login_id else None,
-        actor_login_id=login_id or "?",
+        actor=Anonymous(login_id or "?"),
         target=login_id,
     )

@@ -9,7 +9,7 @@ from audit.forms import AuditFilterForm
 from audit.labels import field_label
 from audit.models import ActorRole
 from audit.selectors import audit_entry_list, keyset_page
-from azukeru.csvsafe import csv_download
+from core.csvsafe import csv_download
 
 ENTRIES_PER_PAGE = 50
 

@@ -2,15 +2,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from azukeru.menu import MENU
-
-
-def support_contact() -> dict:
-    """The support contact of the guide's back page (settings), for pages and mails."""
-    return {
-        "name": settings.SUPPORT_CONTACT_NAME,
-        "phone": settings.SUPPORT_PHONE,
-        "hours": settings.SUPPORT_HOURS,
-    }
+from core.support import support_contact
 
 
 def console(request):

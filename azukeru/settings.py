@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "devicekeys",
+    "csvimport",
     "django_tasks",
     "django_tasks_db",
     "notifications",
@@ -58,8 +59,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Before CsrfViewMiddleware, which reads the body for the token: see azukeru/uploads.py.
-    "azukeru.uploads.UploadLimitMiddleware",
+    # Before CsrfViewMiddleware, which reads the body for the token: see core/uploads.py.
+    "core.uploads.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.context.AuditContextMiddleware",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "devicekeys.middleware.DeviceCheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A service's NotFound (a row deleted meanwhile) becomes the 404 page: core/http.py.
+    "core.http.NotFoundMiddleware",
     # AxesMiddleware must stay last: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,6 +5,7 @@ admin.site.site_header = admin.site.site_title = "Azukeru PRO support"
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("console/users/import/", include("csvimport.urls")),
     path("login/device/", include("devicekeys.signin_urls")),
     path("console/device-keys/", include("devicekeys.urls")),
     path("console/logs/", include("audit.urls")),

@@ -203,7 +203,6 @@ def _key(user: User, *, registered: bool = False, token: str = "") -> dict:
         "key_hash": "",
         "key_suffix": rules.key_suffix(value),
         "status": rules.Status.STOPPED if n % 10 == 0 else rules.Status.ACTIVE,
-        "wrong_entries": 0,
         "created_at": now,
         "registered_at": None,
         "last_used_at": None,

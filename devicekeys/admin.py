@@ -4,10 +4,11 @@ only masked, and 停止 through the same service as the console."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdmin
-from devicekeys import rules, services
-from devicekeys.exceptions import InvalidTransition
+from core.admin import ReadOnlyAdmin
+from devicekeys import services
+from devicekeys.exceptions import DeviceKeyNotFound, InvalidTransition
 from devicekeys.models import DeviceKey
+from devicekeys.templatetags.device_keys import key_value
 
 
 @admin.register(DeviceKey)
@@ -30,8 +31,9 @@ class DeviceKeyAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("端末認証キー"))
     def masked_key(self, key):
-        # Support staff see a key only masked, registered or not.
-        return rules.masked_key(key.key[-2:] if key.key else key.key_suffix)
+        # As the console shows a registered key (the same markup and note), but masked
+        # whether registered or not: support staff never read a key out.
+        return key_value(key, reveal=False)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff
@@ -43,8 +45,8 @@ class DeviceKeyAdmin(ReadOnlyAdmin):
             try:
                 services.device_key_stop(contract=key.contract, key=key, actor=request.user)
                 stopped += 1
-            except InvalidTransition:
-                continue
+            except (InvalidTransition, DeviceKeyNotFound):
+                continue  # already stopped or 無効, or deleted meanwhile
         messages.success(
             request, _("%(count)d件の端末認証キーを停止しました。") % {"count": stopped}
         )

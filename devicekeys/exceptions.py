@@ -1,5 +1,15 @@
 """Domain exceptions of device authentication keys. Views turn them into
-messages; the limit of keys per contract is accounts.exceptions.LimitReached."""
+messages; the limit of keys per contract is core.exceptions.LimitReached."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import NotFound
+
+
+class DeviceKeyNotFound(NotFound):
+    """The key is not (or no longer) one of this contract's."""
+
+    message = _("この端末認証キーは見つかりません。すでに削除された可能性があります。")
 
 
 class InvalidTransition(Exception):

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import ContractScopedModel
+from core.scoping import ContractScopedModel
 from devicekeys import rules
 from devicekeys.rules import Action, By, KeyState, Status
 
@@ -32,7 +32,6 @@ class DeviceKey(ContractScopedModel):
     status = models.CharField(
         _("ステータス"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    wrong_entries = models.PositiveSmallIntegerField(_("誤入力回数"), default=0)
     created_at = models.DateTimeField(_("キー作成日時"), default=timezone.now)
     registered_at = models.DateTimeField(_("キー登録日時"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
@@ -93,9 +92,15 @@ class DeviceKey(ContractScopedModel):
         return KeyState(Status(self.status), registered=self.is_registered)
 
     @property
+    def masked_key(self) -> str:
+        """The key masked but for its last characters, registered or not: what Django
+        admin and ログ管理 show."""
+        return rules.masked_key(self.key_suffix)
+
+    @property
     def shown_key(self) -> str:
         """The key as the administrator sees it: in clear until registered, then masked."""
-        return self.key or rules.masked_key(self.key_suffix)
+        return self.key or self.masked_key
 
     @property
     def can_stop(self) -> bool:
@@ -130,7 +135,8 @@ class AccessSetting(ContractScopedModel):
 
 
 class WrongEntryCounter(ContractScopedModel):
-    """Consecutive wrong device authentication keys entered for one login ID at sign-in.
+    """Consecutive wrong device authentication keys entered for one login ID at sign-in
+    (devicekeys.wrong_entries, the one place that reads and writes it).
 
     Its row is locked (select_for_update) while an entered key is compared, so
     parallel guesses are counted one after the other and none gets a fourth try.
@@ -139,7 +145,7 @@ class WrongEntryCounter(ContractScopedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    wrong_entries = models.PositiveSmallIntegerField(default=0)
+    wrong_entries = models.PositiveSmallIntegerField(_("誤入力回数"), default=0)
 
     def __str__(self):
         return f"{self.user_id}: {self.wrong_entries}"
@@ -147,7 +153,8 @@ class WrongEntryCounter(ContractScopedModel):
 
 class WrongEntryFromAddress(models.Model):
     """One wrong key entered from an IP address, for the per-address throttle of the
-    key step (whatever the login ID or contract). Rows older than the period go."""
+    key step (devicekeys.wrong_entries; whatever the login ID or contract). Rows older
+    than the period go."""
 
     ip = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now)

@@ -25,9 +25,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import Limit
 from devicekeys.exceptions import InvalidTransition
 
-KEY_LIMIT = 999  # per contract (1契約につき999個まで)
+# 端末認証キーは1契約につき999個まで (the guide): counted by device_key_issue under the
+# contract's lock, shown by the key screens, all in these words.
+KEYS_PER_CONTRACT = Limit(
+    999,
+    rule_text=_("端末認証キーは1契約につき%(limit)d個まで作成できます。"),
+    remedy=_("追加で作成するには、不要な端末認証キーを削除してください。"),
+)
+KEY_LIMIT = KEYS_PER_CONTRACT.maximum
 KEY_LENGTH = 8
 KEY_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
 KEY_VISIBLE_SUFFIX = 2  # characters of a registered key still shown
@@ -56,8 +64,18 @@ def key_suffix(key: str) -> str:
 
 
 def masked_key(suffix: str) -> str:
-    """A registered key as the list shows it: `******Zg`."""
+    """A key shown masked but for its last characters (its `key_suffix`): `******Zg`.
+    Screens, Django admin and ログ管理 show a key through DeviceKey.masked_key, which
+    calls this."""
     return KEY_MASK * (KEY_LENGTH - len(suffix)) + suffix
+
+
+MASKED_NOTE = _("（登録済みのため末尾%(count)d文字のみ表示）")
+
+
+def masked_note() -> str:
+    """What the screens say beside a masked key."""
+    return MASKED_NOTE % {"count": KEY_VISIBLE_SUFFIX}
 
 
 def normalize_entered_key(value: str) -> str:
@@ -227,16 +245,23 @@ def after_wrong_entry(wrong_entries: int) -> tuple[int, bool]:
 # --- A registered device at sign-in and on every request ------------------------------
 
 
-class Refusal(StrEnum):
-    """Why a signed-in device may no longer use the service (the page it is shown says so)."""
+class Refusal(models.TextChoices):
+    """Why a signed-in device may no longer use the service (the page it is shown says
+    so; ログ管理 shows the label)."""
 
-    STOPPED = "stopped"  # 停止 (遠隔アクセスロック)
-    INVALID = "invalid"
-    REISSUED = "reissued"  # the key has another value now; the old credential is void
-    DELETED = "deleted"
-    CREDENTIAL_MISSING = "credential"  # the browser no longer holds the credential
-    ACCOUNT_GONE = "account"  # the login ID was deleted or disabled
-    SIGN_IN_AGAIN = "sign_in"  # a session that did not pass the device check at sign-in
+    STOPPED = "stopped", _("端末認証キーの利用停止")  # 停止 (遠隔アクセスロック)
+    INVALID = "invalid", _("端末認証キーの無効")
+    # the key has another value now; the old credential is void
+    REISSUED = "reissued", _("端末認証キーの再発行")
+    DELETED = "deleted", _("端末認証キーの削除")
+    # the browser no longer holds the credential
+    CREDENTIAL_MISSING = "credential", _("端末の登録情報なし")
+    ACCOUNT_GONE = (
+        "account",
+        _("ログインIDの削除または無効"),
+    )  # the login ID was deleted or disabled
+    # a session that did not pass the device check at sign-in
+    SIGN_IN_AGAIN = "sign_in", _("再ログインが必要")
 
 
 def refusal(

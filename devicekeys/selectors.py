@@ -47,9 +47,10 @@ def device_key_count(*, contract: Contract) -> int:
     return DeviceKey.objects.for_contract(contract).count()
 
 
-def access_device_key(contract: Contract, pk: int, *, for_update: bool = False) -> DeviceKey:
-    """One key of this contract; 404 alike for a missing id and another contract's.
-    `for_update` locks the row until the end of the transaction."""
+def access_device_key(contract: Contract, pk: int) -> DeviceKey:
+    """The views' lookup of one key of this contract (with its login ID); 404 alike for
+    a missing id and another contract's. Services look up and lock the row they change
+    themselves (devicekeys.services._locked_key)."""
     # The user side is scoped too: the join then reads this contract's users (by
     # their contract index), not the users of every contract (docs/PERFORMANCE.md).
     keys = (
@@ -57,8 +58,6 @@ def access_device_key(contract: Contract, pk: int, *, for_update: bool = False) 
         .filter(user__contract=contract)
         .select_related("user")
     )
-    if for_update:
-        keys = keys.select_for_update(of=("self",))
     return get_object_or_404(keys, pk=pk)
 
 

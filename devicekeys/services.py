@@ -1,11 +1,13 @@
 """Business operations on device authentication keys (端末認証キー): one function
 per operation.
 
-Views, manage.py commands and the user-ID services all call these. Each owns its
-transaction, asks devicekeys.rules whether the change is allowed (raising
-devicekeys.exceptions.InvalidTransition when not), and raises ValidationError
-keyed by the console's form fields (user, device_name) for bad input, or
-accounts.exceptions.LimitReached at 999 keys.
+Views, manage.py commands, Django admin and the user-ID services all call these.
+Each owns its transaction, looks up and locks the row it changes itself (raising
+DeviceKeyNotFound or UserNotFound when it is gone or another contract's), asks
+devicekeys.rules whether the change is allowed (raising InvalidTransition when
+not), and raises ValidationError keyed by the console's form fields (user,
+device_name) for bad input, or core.exceptions.LimitReached at 999 keys. `actor` is
+required: the signed-in account, or a core.actors.System.
 
 The key value is a secret: it goes only into the row, the administrator's screen
 and the user's mail. Log lines name keys by id.
@@ -14,7 +16,6 @@ and the user's mail. Log lines name keys by id.
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,41 +24,36 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.exceptions import LimitReached
-from accounts.models import Contract, Role, User
+from accounts.exceptions import UserNotFound
+from accounts.models import Actor, Contract, Role, User
 from audit import services as audit
 from audit.actions import Action as AuditAction
-from devicekeys import credentials, rules
-from devicekeys.exceptions import KeyEntryRefused, NoKeyWaiting, TooManyEntries, WrongKey
-from devicekeys.models import AccessSetting, DeviceKey, WrongEntryCounter, WrongEntryFromAddress
-from devicekeys.rules import Action, By
-from devicekeys.selectors import (
-    access_device_key,
-    access_setting_get,
-    device_key_count,
-    waiting_keys,
+from devicekeys import credentials, rules, wrong_entries
+from devicekeys.exceptions import (
+    DeviceKeyNotFound,
+    KeyEntryRefused,
+    NoKeyWaiting,
+    TooManyEntries,
+    WrongKey,
 )
+from devicekeys.models import AccessSetting, DeviceKey
+from devicekeys.rules import KEYS_PER_CONTRACT, Action, By
+from devicekeys.selectors import access_setting_get, device_key_count, waiting_keys
 from notifications import kinds
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
-KEY_LIMIT_REACHED = _(
-    "端末認証キーは1契約につき%(limit)d個まで作成できます。"
-    "追加で作成するには、不要な端末認証キーを削除してください。"
-)
 UNKNOWN_USER = _("選択したログインIDが見つかりません。一覧から選び直してください。")
 DEFAULT_DEVICE_NAME = rules.DEFAULT_DEVICE_NAME
 USER_AGENT_MAX_LENGTH = DeviceKey._meta.get_field("last_user_agent").max_length
 
 
-def _actor_id(actor: User | None) -> str:
-    return str(actor.pk) if actor is not None else "command"
+def _actor_id(actor: Actor) -> str:
+    return str(actor.pk) if isinstance(actor, User) else str(actor)
 
 
-def _record(
-    event: AuditAction, key: DeviceKey, actor: User | None, changes: dict | None = None
-) -> None:
+def _record(event: AuditAction, key: DeviceKey, actor: Actor, changes: dict | None = None) -> None:
     """The audit entry (in the caller's transaction) and a log line; both name the
     key by its device name and login ID, never by its value."""
     audit.record(
@@ -78,10 +74,25 @@ def _record(
 
 
 def _contract_user(contract: Contract, user: User) -> User:
-    """The user ID `user` as a member of this contract, or a field error."""
-    found = User.objects.for_contract(contract).filter(role=Role.USER, pk=user.pk).first()
+    """The user ID `user` as a member of this contract, or UserNotFound."""
+    found = User.objects.for_contract(contract).users().filter(pk=user.pk).first()
     if found is None:
-        raise ValidationError({"user": UNKNOWN_USER}, code="unknown_user")
+        raise UserNotFound
+    return found
+
+
+def _locked_key(contract: Contract, key: DeviceKey) -> DeviceKey:
+    """The contract's key `key` read again (with its login ID) and locked to the end of
+    the transaction, or DeviceKeyNotFound: deleted meanwhile, or not this contract's."""
+    keys = (
+        DeviceKey.objects.for_contract(contract)
+        .filter(user__contract=contract)
+        .select_related("user")
+        .select_for_update(of=("self",))
+    )
+    found = keys.filter(pk=key.pk).first()
+    if found is None:
+        raise DeviceKeyNotFound
     return found
 
 
@@ -113,7 +124,6 @@ def _set_new_key(key: DeviceKey, value: str) -> None:
     key.key_suffix = rules.key_suffix(value)
     key.key_hash = ""
     key.status = rules.NEW.status
-    key.wrong_entries = 0
     key.created_at = timezone.now()
     key.registered_at = None
     key.last_used_at = None
@@ -125,16 +135,19 @@ def _set_new_key(key: DeviceKey, value: str) -> None:
 @sensitive_variables("value")
 @transaction.atomic
 def device_key_issue(
-    *, contract: Contract, user: User, actor: User | None, device_name: str = ""
+    *, contract: Contract, user: User, actor: Actor, device_name: str = ""
 ) -> DeviceKey:
     """端末認証キー新規発行: a new key for `user`, 利用中 and not yet registered, mailed
-    to the user's address. A blank `device_name` becomes 端末-N."""
+    to the user's address. A blank `device_name` becomes 端末-N. A user ID that is not
+    (or no longer) the contract's is an error of the form's `user` field."""
     rules.apply(Action.ISSUE, rules.GONE, by=By.ADMINISTRATOR)
     contract = Contract.objects.lock(contract)
-    user = _contract_user(contract, user)
+    try:
+        user = _contract_user(contract, user)
+    except UserNotFound as error:
+        raise ValidationError({"user": UNKNOWN_USER}, code="unknown_user") from error
     count = device_key_count(contract=contract)
-    if count >= rules.KEY_LIMIT:
-        raise LimitReached(KEY_LIMIT_REACHED % {"limit": rules.KEY_LIMIT})
+    KEYS_PER_CONTRACT.check(count)
     if device_name.strip():
         device_name = _clean_device_name(device_name)
     else:
@@ -144,22 +157,17 @@ def device_key_issue(
     _set_new_key(key, value)
     key.save()
     notify("device_key_issued", user=user, key=value, device_name=key.device_name)
-    _record(
-        AuditAction.DEVICE_KEY_ISSUED,
-        key,
-        actor,
-        {"device_key": ["", rules.masked_key(value[-2:])]},
-    )
+    _record(AuditAction.DEVICE_KEY_ISSUED, key, actor, {"device_key": ["", key.masked_key]})
     return key
 
 
 @transaction.atomic
 def device_key_rename(
-    *, contract: Contract, key: DeviceKey, device_name: str, actor: User | None
+    *, contract: Contract, key: DeviceKey, device_name: str, actor: Actor
 ) -> DeviceKey:
     """端末名変更: 1–32 characters, trimmed; duplicates are allowed."""
     device_name = _clean_device_name(device_name)
-    key = access_device_key(contract, key.pk, for_update=True)
+    key = _locked_key(contract, key)
     rules.apply(Action.RENAME, key.state, by=By.ADMINISTRATOR)
     before = key.device_name
     key.device_name = device_name
@@ -170,29 +178,24 @@ def device_key_rename(
 
 @sensitive_variables("value")
 @transaction.atomic
-def device_key_reissue(*, contract: Contract, key: DeviceKey, actor: User | None) -> DeviceKey:
+def device_key_reissue(*, contract: Contract, key: DeviceKey, actor: Actor) -> DeviceKey:
     """再発行: a new key value, registration cleared, status 利用中, wrong entries
     reset, mailed to the user. The device that had registered the old key loses
     access at its next request."""
     contract = Contract.objects.lock(contract)
-    key = access_device_key(contract, key.pk, for_update=True)
+    key = _locked_key(contract, key)
     rules.apply(Action.REISSUE, key.state, by=By.ADMINISTRATOR)
     value = _new_key_value(contract)
     _set_new_key(key, value)
     key.save()
     notify("device_key_reissued", user=key.user, key=value, device_name=key.device_name)
-    _record(
-        AuditAction.DEVICE_KEY_REISSUED,
-        key,
-        actor,
-        {"device_key": ["", rules.masked_key(value[-2:])]},
-    )
+    _record(AuditAction.DEVICE_KEY_REISSUED, key, actor, {"device_key": ["", key.masked_key]})
     return key
 
 
-def _change_status(contract: Contract, key: DeviceKey, action: Action, actor: User | None):
-    key = access_device_key(contract, key.pk, for_update=True)
-    before = key.get_status_display()
+def _change_status(contract: Contract, key: DeviceKey, action: Action, actor: Actor):
+    key = _locked_key(contract, key)
+    before = key.status
     key.status = rules.apply(action, key.state, by=By.ADMINISTRATOR).status
     key.save(update_fields=["status"])
     event = (
@@ -200,34 +203,34 @@ def _change_status(contract: Contract, key: DeviceKey, action: Action, actor: Us
         if action == Action.STOP
         else AuditAction.DEVICE_KEY_UNSTOPPED
     )
-    _record(event, key, actor, {"status": [before, key.get_status_display()]})
+    _record(event, key, actor, {"status": [before, key.status]})
     return key
 
 
 @transaction.atomic
-def device_key_stop(*, contract: Contract, key: DeviceKey, actor: User | None) -> DeviceKey:
+def device_key_stop(*, contract: Contract, key: DeviceKey, actor: Actor) -> DeviceKey:
     """停止 (遠隔アクセスロック): 利用停止; the registered device loses access at its
     next request."""
     return _change_status(contract, key, Action.STOP, actor)
 
 
 @transaction.atomic
-def device_key_unstop(*, contract: Contract, key: DeviceKey, actor: User | None) -> DeviceKey:
+def device_key_unstop(*, contract: Contract, key: DeviceKey, actor: Actor) -> DeviceKey:
     """停止解除: back to 利用中; the registered device works again without a new key."""
     return _change_status(contract, key, Action.UNSTOP, actor)
 
 
 @transaction.atomic
-def device_key_delete(*, contract: Contract, key: DeviceKey, actor: User | None) -> None:
+def device_key_delete(*, contract: Contract, key: DeviceKey, actor: Actor) -> None:
     """削除: the key is gone and the device that registered it can no longer use the service."""
-    key = access_device_key(contract, key.pk, for_update=True)
+    key = _locked_key(contract, key)
     rules.apply(Action.DELETE, key.state, by=By.ADMINISTRATOR)
     _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
     key.delete()
 
 
 @transaction.atomic
-def device_key_stop_all_for_user(*, contract: Contract, user: User, actor: User | None) -> int:
+def device_key_stop_all_for_user(*, contract: Contract, user: User, actor: Actor) -> int:
     """「このログインIDの全キーを停止」: stop every key of `user` that can be stopped
     (a 無効 or already stopped key stays as it is). Returns how many were stopped."""
     user = _contract_user(contract, user)
@@ -240,19 +243,13 @@ def device_key_stop_all_for_user(*, contract: Contract, user: User, actor: User 
     # Only the keys' rows are locked (of=self): FOR UPDATE on the joined contract and
     # user rows would deadlock against an issue or 再発行 holding the contract lock.
     for key in keys.select_related("contract", "user").select_for_update(of=("self",)):
-        before = key.get_status_display()
-        key.status = rules.Status.STOPPED
-        _record(
-            AuditAction.DEVICE_KEY_STOPPED,
-            key,
-            actor,
-            {"status": [before, key.get_status_display()]},
-        )
+        before, key.status = key.status, rules.Status.STOPPED
+        _record(AuditAction.DEVICE_KEY_STOPPED, key, actor, {"status": [before, key.status]})
     return keys.update(status=rules.Status.STOPPED)
 
 
 @transaction.atomic
-def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: User | None) -> int:
+def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: Actor) -> int:
     """Delete every key of `user` (the user-ID deletion calls this). Returns how many."""
     user = _contract_user(contract, user)
     keys = DeviceKey.objects.for_contract(contract).filter(user=user)
@@ -270,7 +267,7 @@ def device_key_register(
     *,
     contract: Contract,
     key: DeviceKey,
-    actor: User | None = None,
+    actor: Actor,
     credential_hash: str = "",
     device_name: str = "",
     ip: str | None = None,
@@ -280,13 +277,12 @@ def device_key_register(
     kept only as a salted hash and shown masked; it can never be entered again.
     The key keeps the hash of the device's credential, the name the device goes
     by (when given) and its first use (time, IP address, browser)."""
-    key = access_device_key(contract, key.pk, for_update=True)
+    key = _locked_key(contract, key)
     rules.apply(Action.REGISTER, key.state, by=By.SIGN_IN)
     key.key_hash = make_password(key.key)
     key.key = ""
     key.credential_hash = credential_hash
     key.device_name = device_name or key.device_name
-    key.wrong_entries = 0
     key.registered_at = key.last_used_at = timezone.now()
     key.last_ip = ip
     key.last_user_agent = user_agent[:USER_AGENT_MAX_LENGTH]
@@ -296,7 +292,6 @@ def device_key_register(
             "key_hash",
             "credential_hash",
             "device_name",
-            "wrong_entries",
             "registered_at",
             "last_used_at",
             "last_ip",
@@ -309,50 +304,34 @@ def device_key_register(
 
 @transaction.atomic
 def device_key_record_wrong_entry(
-    *, contract: Contract, user: User, actor: User | None = None
+    *, contract: Contract, user: User, actor: Actor, ip: str | None
 ) -> int:
-    """`user` entered a wrong key at sign-in. Wrong entries are counted per login ID,
-    under the lock of its counter row; at the third in a row every key of the login
+    """`user` entered a wrong key at sign-in, from the address `ip`: one more for both
+    limits of devicekeys.wrong_entries. At the third in a row every key of the login
     ID that is waiting for a device (利用中, unregistered) becomes 無効, which only
-    再発行 undoes, and the count starts again. Returns how many more wrong entries
-    are allowed: 0 when the keys have just become 無効."""
-    counter = _lock_wrong_entry_counter(contract, user)
-    count, invalid = rules.after_wrong_entry(counter.wrong_entries)
+    再発行 undoes. Returns how many more wrong entries are allowed: 0 when the keys
+    have just become 無効."""
+    return _count_wrong_entry(
+        wrong_entries.lock_counter(contract, user), contract=contract, user=user, actor=actor, ip=ip
+    )
+
+
+def _count_wrong_entry(counter, *, contract: Contract, user: User, actor: Actor, ip) -> int:
+    counted = wrong_entries.count_wrong(counter, ip=ip)
     audit.record(
         AuditAction.DEVICE_KEY_WRONG,
         contract=contract,
         actor=actor,
         target=user.login_id,
-        changes={"wrong_entries": [counter.wrong_entries, count]},
+        changes={"wrong_entries": [counted.before, counted.after]},
     )
-    waiting = waiting_keys(contract=contract, user=user).select_related("contract", "user")
-    for key in waiting.select_for_update(of=("self",)):
-        key.wrong_entries = count
-        if invalid:
+    if counted.invalidates:
+        waiting = waiting_keys(contract=contract, user=user).select_related("contract", "user")
+        for key in waiting.select_for_update(of=("self",)):
             key.status = rules.apply(Action.MARK_INVALID, key.state, by=By.SIGN_IN).status
+            key.save(update_fields=["status"])
             _record(AuditAction.DEVICE_KEY_INVALIDATED, key, actor)
-        key.save(update_fields=["wrong_entries", "status"])
-    counter.wrong_entries = 0 if invalid else count
-    counter.save(update_fields=["wrong_entries"])
-    return 0 if invalid else rules.WRONG_ENTRY_LIMIT - count
-
-
-def _lock_wrong_entry_counter(contract: Contract, user: User) -> WrongEntryCounter:
-    """The login ID's wrong-entry counter, created when missing, locked to the end of the
-    transaction: entries for one login ID are compared and counted one at a time."""
-    WrongEntryCounter.objects.bulk_create(
-        [WrongEntryCounter(contract=contract, user=user)], ignore_conflicts=True
-    )
-    return WrongEntryCounter.objects.for_contract(contract).select_for_update().get(user=user)
-
-
-def _address_throttled(ip: str | None) -> bool:
-    """Whether this IP address entered DEVICE_KEY_IP_FAILURE_LIMIT wrong keys within the
-    period (AXES_COOLOFF_TIME), whatever the login IDs. Older rows are dropped."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    WrongEntryFromAddress.objects.filter(at__lt=since).delete()
-    recent = WrongEntryFromAddress.objects.filter(ip=ip, at__gte=since).count()
-    return recent >= settings.DEVICE_KEY_IP_FAILURE_LIMIT
+    return counted.remaining
 
 
 def _registered_device_name(contract: Contract, key: DeviceKey, user_agent: str) -> str:
@@ -378,19 +357,18 @@ class Enrollment:
 @sensitive_variables("entered", "token")
 @transaction.atomic
 def _enter(*, contract, actor, user, entered, ip, user_agent) -> Enrollment | KeyEntryRefused:
-    if _address_throttled(ip):
+    if wrong_entries.address_blocked(ip):
         return TooManyEntries()
-    counter = _lock_wrong_entry_counter(contract, user)
+    counter = wrong_entries.lock_counter(contract, user)
     waiting = list(waiting_keys(contract=contract, user=user).select_for_update())
     if not waiting:
         return NoKeyWaiting()
     match = next((key for key in waiting if constant_time_compare(key.key, entered)), None)
     if match is None:
-        WrongEntryFromAddress.objects.create(ip=ip)
-        return WrongKey(device_key_record_wrong_entry(contract=contract, user=user, actor=actor))
-    counter.wrong_entries = 0
-    counter.save(update_fields=["wrong_entries"])
-    waiting_keys(contract=contract, user=user).exclude(pk=match.pk).update(wrong_entries=0)
+        return WrongKey(
+            _count_wrong_entry(counter, contract=contract, user=user, actor=actor, ip=ip)
+        )
+    wrong_entries.reset(counter)
     token = credentials.new_token()
     key = device_key_register(
         contract=contract,
@@ -417,7 +395,7 @@ def _enter(*, contract, actor, user, entered, ip, user_agent) -> Enrollment | Ke
 def device_key_enter(
     *,
     contract: Contract,
-    actor: User | None,
+    actor: Actor,
     user: User,
     entered: str,
     ip: str | None,
@@ -430,8 +408,8 @@ def device_key_enter(
     registers this browser (device_key_register): the browser gets a new credential
     token, an unnamed key the browser's name, and the administrator a mail when
     アクセス設定 asks for one. Otherwise a KeyEntryRefused is raised: WrongKey
-    (counted per login ID, see device_key_record_wrong_entry), NoKeyWaiting, or
-    TooManyEntries (too many wrong keys from this IP address, whatever the login
+    (counted per login ID and per address: devicekeys.wrong_entries), NoKeyWaiting,
+    or TooManyEntries (too many wrong keys from this IP address, whatever the login
     ID). A wrong entry is committed before the exception is raised.
     """
     outcome = _enter(
@@ -477,7 +455,7 @@ ACCESS_SETTING_FIELDS = ("device_auth_required", "notify_on_register")
 
 @transaction.atomic
 def access_setting_change(
-    *, contract: Contract, actor: User | None, device_auth_required: bool, notify_on_register: bool
+    *, contract: Contract, actor: Actor, device_auth_required: bool, notify_on_register: bool
 ) -> AccessSetting:
     """アクセス設定: whether the contract's users need a device authentication key at
     sign-in, and whether the administrator is mailed when a device registers one.

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.exceptions import LimitReached
 from accounts.guards import administrator_required
 from accounts.selectors import access_user
+from core.exceptions import LimitReached
 from devicekeys import rules
 from devicekeys.exceptions import InvalidTransition
 from devicekeys.forms import AccessSettingForm, KeyFilterForm, KeyIssueForm, KeyRenameForm
@@ -31,7 +31,6 @@ from devicekeys.selectors import (
 )
 from devicekeys.services import (
     ACCESS_SETTING_FIELDS,
-    KEY_LIMIT_REACHED,
     access_setting_change,
     device_key_delete,
     device_key_issue,
@@ -47,8 +46,10 @@ SEARCH_USERS_FROM = 10  # the issue screen offers a search when the contract has
 SORTABLE = {"created": _("キー作成日時"), "registered": _("キー登録日時")}
 
 
-def _limit_message() -> str:
-    return KEY_LIMIT_REACHED % {"limit": rules.KEY_LIMIT}
+def _limit_message(key_count: int) -> str:
+    """The limit's message when the contract holds its 999 keys, else nothing."""
+    full = key_count >= rules.KEYS_PER_CONTRACT.maximum
+    return rules.KEYS_PER_CONTRACT.message if full else ""
 
 
 def _back_to_list(request) -> str:
@@ -97,7 +98,8 @@ def key_list(request):
         "sort_columns": _sort_columns(filters["sort"]),
         "key_count": key_count,
         "key_limit": rules.KEY_LIMIT,
-        "limit_message": _limit_message() if key_count >= rules.KEY_LIMIT else "",
+        "limit_message": _limit_message(key_count),
+        "key_visible_suffix": rules.KEY_VISIBLE_SUFFIX,
         "wrong_entry_limit": rules.WRONG_ENTRY_LIMIT,
         "device_name_max_length": rules.DEVICE_NAME_MAX_LENGTH,
     }
@@ -146,7 +148,7 @@ def key_issue(request):
         "selected": str(form["user"].value() or ""),
         "key_count": key_count,
         "key_limit": rules.KEY_LIMIT,
-        "limit_message": _limit_message() if key_count >= rules.KEY_LIMIT else "",
+        "limit_message": _limit_message(key_count),
     }
     return render(request, "devicekeys/key_issue.html", context)
 

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from notifications import services
 from notifications.kinds import SECRET_CONTEXT
 from notifications.models import Notification

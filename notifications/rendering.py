@@ -15,7 +15,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from accounts.models import user_field_label
-from azukeru.context_processors import support_contact
+from core.support import support_contact
 from notifications.models import Notification
 
 # The guide's times are Japan's, whatever the server's time zone.

@@ -55,7 +55,7 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from accounts.models import Contract, Role, User
+from accounts.models import Actor, Contract, Role, User
 from audit import services as audit
 from audit.actions import Action as AuditAction
 from notifications import schedule
@@ -95,7 +95,7 @@ def notify(kind: str, *, user, **context) -> Notification:
 
 
 @transaction.atomic
-def notification_resend(*, notifications, actor: User | None = None) -> int:
+def notification_resend(*, notifications, actor: Actor) -> int:
     """Queue the failed mails among `notifications` again, with a fresh 24-hour retry
     period; return how many. Mails not failed are left as they are."""
     now = timezone.now()
@@ -125,7 +125,7 @@ def notification_resend(*, notifications, actor: User | None = None) -> int:
     logger.info(
         "Failed notifications %s queued again by %s",
         ids,
-        actor.login_id if actor else "manage.py",
+        actor.login_id if isinstance(actor, User) else actor,
     )
     return len(ids)
 

@@ -11,8 +11,11 @@ import pytest
 
 from accounts import services
 from accounts.models import Role, User
+from core import actors
 
 PASSWORD = "Vq7xLp3Rz9"  # obeys every password rule of the console
+# The actor of what a test sets up through the services (every service requires one).
+SETUP = actors.System("test setup")
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +42,7 @@ def make_contract(db):
         login_id = login_id or f"admin-{n}"
         fields.setdefault("email", f"{login_id}@example.jp")
         fields.setdefault("password", PASSWORD)
-        return services.contract_create(login_id=login_id, actor=None, **fields)
+        return services.contract_create(login_id=login_id, actor=SETUP, **fields)
 
     return make
 
@@ -58,6 +61,25 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def fill_contract():
+    """Bring a contract to `count` user IDs in one query (no password: none is needed)."""
+
+    def fill(contract, count):
+        User.objects.bulk_create(
+            User(
+                login_id=f"bulk-{contract.pk}-{i:04d}",
+                email=f"b{i}@example.jp",
+                contract=contract,
+                role=Role.USER,
+            )
+            for i in range(count)
+        )
+        return contract
+
+    return fill
 
 
 @pytest.fixture

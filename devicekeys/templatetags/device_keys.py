@@ -6,6 +6,8 @@ from django import template
 from django.template.backends.utils import csrf_input
 from django.utils.html import format_html
 
+from devicekeys import rules
+
 register = template.Library()
 
 STATUS_MARKS = {"active": "●", "stopped": "■"}  # any other status: ✕
@@ -20,6 +22,24 @@ def key_status(key):
         key.status,
         STATUS_MARKS.get(key.status, "✕"),
         key.get_status_display(),
+    )
+
+
+@register.simple_tag
+def key_value(key, *, reveal: bool = True, note: str = "hidden"):
+    """端末認証キー as every screen shows it: in clear until a device registers it
+    (`reveal`; Django admin passes False and always masks), then masked but for its
+    last characters, with the note saying so: read out by screen readers only in the
+    list's cells (`note="hidden"`), shown as help text elsewhere (`note="help"`)."""
+    shown = key.shown_key if reveal else key.masked_key
+    if not key.is_registered:
+        return format_html('<code class="device-key">{}</code>', shown)
+    note_class = "visually-hidden" if note == "hidden" else "help"
+    return format_html(
+        '<code class="device-key">{}</code> <span class="{}">{}</span>',
+        shown,
+        note_class,
+        rules.masked_note(),
     )
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import User
+from accounts.exceptions import UserNotFound
 from audit.models import AuditEntry
 from tests.conftest import PASSWORD
 from tests.devicekeys.browser import (
@@ -133,7 +133,7 @@ def test_login_id_and_mail_address_cannot_be_changed_here(chrome, taro):
 
 
 def test_the_service_refuses_another_contracts_user(admin_b, taro):
-    with pytest.raises(User.DoesNotExist):
+    with pytest.raises(UserNotFound):
         services.user_profile_change(
             contract=admin_b.contract, actor=admin_b, user=taro, nickname="hijacked"
         )

@@ -7,16 +7,17 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.exceptions import LimitReached
+from accounts.exceptions import UserNotFound
 from accounts.models import Contract, Role, User
-from tests.conftest import PASSWORD
+from core.exceptions import LimitReached
+from tests.conftest import PASSWORD, SETUP
 from tests.parallel import at_the_same_moment, on_postgresql
 
 
 def create(contract, login_id="sato01", **fields):
     fields.setdefault("password", PASSWORD)
     fields.setdefault("email", f"{login_id}@example.jp")
-    return services.user_create(contract=contract, actor=None, login_id=login_id, **fields)
+    return services.user_create(contract=contract, actor=SETUP, login_id=login_id, **fields)
 
 
 def field_errors(error: ValidationError) -> dict:
@@ -147,7 +148,7 @@ class TestMails:
         with django_capture_on_commit_callbacks(execute=True):
             changed = services.user_change(
                 contract=contract_a,
-                actor=None,
+                actor=SETUP,
                 user=taro,
                 login_id=taro.login_id,
                 email=taro.email,
@@ -163,7 +164,7 @@ class TestMails:
         self, contract_a, users_a, mailoutbox, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            services.user_delete(contract=contract_a, actor=None, user=users_a[0])
+            services.user_delete(contract=contract_a, actor=SETUP, user=users_a[0])
         assert [m.to for m in mailoutbox] == [[users_a[0].email]]
 
     def test_a_refused_creation_sends_nothing(
@@ -178,7 +179,7 @@ class TestChange:
     def change(self, user, **fields):
         values = {name: getattr(user, name) for name in ("login_id", "email")}
         values.update(fields)
-        return services.user_change(contract=user.contract, actor=None, user=user, **values)
+        return services.user_change(contract=user.contract, actor=SETUP, user=user, **values)
 
     def test_blank_password_keeps_the_password(self, users_a):
         taro = users_a[0]
@@ -205,10 +206,10 @@ class TestChange:
         assert self.change(users_a[0]) == []
 
     def test_another_contracts_user_cannot_be_changed(self, contract_a, users_b):
-        with pytest.raises(User.DoesNotExist):
+        with pytest.raises(UserNotFound):
             services.user_change(
                 contract=contract_a,
-                actor=None,
+                actor=SETUP,
                 user=users_b[0],
                 login_id="stolen",
                 email="x@example.jp",
@@ -219,10 +220,10 @@ class TestChange:
 
 class TestDelete:
     def test_deletes_the_user(self, contract_a, users_a):
-        services.user_delete(contract=contract_a, actor=None, user=users_a[0])
+        services.user_delete(contract=contract_a, actor=SETUP, user=users_a[0])
         assert not User.objects.filter(pk=users_a[0].pk).exists()
 
     def test_another_contracts_user_cannot_be_deleted(self, contract_a, users_b):
-        with pytest.raises(User.DoesNotExist):
-            services.user_delete(contract=contract_a, actor=None, user=users_b[0])
+        with pytest.raises(UserNotFound):
+            services.user_delete(contract=contract_a, actor=SETUP, user=users_b[0])
         assert User.objects.filter(pk=users_b[0].pk).exists()

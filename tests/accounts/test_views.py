@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Contract, Role, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SETUP
 from tests.parallel import at_the_same_moment, on_postgresql
 
 LIST = reverse("accounts:user-list")
@@ -312,7 +312,7 @@ def test_changes_need_the_csrf_token(admin_a, users_a):
 def test_each_row_leads_to_its_device_keys(admin_client_a, contract_a, users_a):
     from devicekeys.services import device_key_issue
 
-    device_key_issue(contract=contract_a, user=users_a[0], actor=None)
+    device_key_issue(contract=contract_a, user=users_a[0], actor=SETUP)
     page = admin_client_a.get(LIST).text
     assert f"{reverse('devicekeys:key-list')}?login_id=taro-a" in page
     assert reverse("devicekeys:user-keys-stop", args=[users_a[0].pk]) in page

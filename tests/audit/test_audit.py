@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import services as accounts
 from audit.actions import Action
 from audit.models import AuditEntry
+from core import actors
 from devicekeys import services as keys
 from tests.conftest import PASSWORD
 
@@ -41,11 +42,14 @@ def new_user(contract, actor, login_id="sato01", **fields):
 class TestEachChangeWritesOneEntry:
     def test_contract_created_by_a_command_names_the_system(self, db):
         admin = accounts.contract_create(
-            login_id="kanri01", email="k@example.jp", password=PASSWORD, actor=None
+            login_id="kanri01",
+            email="k@example.jp",
+            password=PASSWORD,
+            actor=actors.command("create_contract"),
         )
         [entry] = entries(action=Action.CONTRACT_CREATED)
         assert entry.contract == admin.contract
-        assert (entry.actor_role, entry.actor_login_id) == ("system", "")
+        assert (entry.actor_role, entry.actor_login_id) == ("system", "manage.py create_contract")
         assert entry.target == "kanri01"
 
     def test_user_created_changed_deleted(self, admin_a, contract_a):
@@ -90,7 +94,7 @@ class TestEachChangeWritesOneEntry:
             Action.DEVICE_KEY_DELETED,
         ]
         assert log[1].changes == {"device_name": ["端末-1", "Chrome"]}
-        assert log[3].changes == {"status": ["利用中", "利用停止"]}
+        assert log[3].changes == {"status": ["active", "stopped"]}  # words on the page
         assert log[5].target == "Chrome (taro-a)"
         assert log[0].changes["device_key"][1].startswith("******")
 
@@ -137,7 +141,7 @@ def test_no_password_or_whole_key_anywhere_in_the_log(admin_a, contract_a):
     key = keys.device_key_issue(contract=contract_a, user=user, actor=admin_a)
     first_value = key.key
     key = keys.device_key_reissue(contract=contract_a, key=key, actor=admin_a)
-    keys.device_key_register(contract=contract_a, key=key)
+    keys.device_key_register(contract=contract_a, key=key, actor=user)
     accounts.user_delete(contract=contract_a, actor=admin_a, user=user)
 
     dump = repr(list(AuditEntry.objects.values()))

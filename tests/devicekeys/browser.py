@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from devicekeys import services
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SETUP
 
 LOGIN = reverse("accounts:login")
 KEY_STEP = reverse("signin:device-key")
@@ -42,7 +42,7 @@ def enter_key(client: Client, key: str):
 
 def signed_in_user(user, user_agent: str = CHROME) -> Client:
     """A browser in which `user` has just registered a newly issued key and signed in."""
-    key = services.device_key_issue(contract=user.contract, user=user, actor=None)
+    key = services.device_key_issue(contract=user.contract, user=user, actor=SETUP)
     client = browser(user_agent)
     assert sign_in(client, user.login_id).url == KEY_STEP
     assert enter_key(client, key.key).url == HOME

@@ -11,6 +11,7 @@ import pytest
 
 from devicekeys import rules, services
 from devicekeys.models import DeviceKey
+from tests.conftest import SETUP
 
 _filler = itertools.count()
 
@@ -20,7 +21,7 @@ def issue_key():
     """Issue a key to `user` (a user ID) through the service, as its administrator would."""
 
     def issue(user, **fields):
-        return services.device_key_issue(contract=user.contract, user=user, actor=None, **fields)
+        return services.device_key_issue(contract=user.contract, user=user, actor=SETUP, **fields)
 
     return issue
 
@@ -30,7 +31,7 @@ def register_key():
     """What the sign-in flow does when a device enters the key."""
 
     def register(key):
-        return services.device_key_register(contract=key.contract, key=key)
+        return services.device_key_register(contract=key.contract, key=key, actor=key.user)
 
     return register
 

@@ -6,10 +6,11 @@ from audit.actions import Action
 from audit.models import AuditEntry
 from devicekeys import services
 from devicekeys.rules import Status
+from tests.conftest import SETUP
 
 
 def test_support_sees_keys_masked_and_stops_them(client, support_staff, contract_a, users_a):
-    key = services.device_key_issue(contract=contract_a, user=users_a[0], actor=None)
+    key = services.device_key_issue(contract=contract_a, user=users_a[0], actor=SETUP)
     client.force_login(support_staff)
     page = client.get(reverse("admin:devicekeys_devicekey_changelist")).content.decode()
     assert key.key not in page

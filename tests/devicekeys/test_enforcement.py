@@ -15,6 +15,7 @@ from accounts import services as accounts_services
 from audit.models import AuditEntry
 from devicekeys import credentials, services, signin
 from devicekeys.models import DeviceKey
+from tests.conftest import SETUP
 from tests.devicekeys.browser import FIREFOX, HOME, KEY_STEP, LOGIN, browser, enter_key, sign_in
 
 CONSOLE = reverse("accounts:console")
@@ -50,7 +51,7 @@ def test_the_check_costs_one_query_by_primary_key(
     # The same page, for a user of a contract without device authentication (no check).
     services.access_setting_change(
         contract=users_b[0].contract,
-        actor=None,
+        actor=SETUP,
         device_auth_required=False,
         notify_on_register=False,
     )

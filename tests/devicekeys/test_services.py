@@ -9,15 +9,15 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 
-from accounts.exceptions import LimitReached
+from accounts.exceptions import UserNotFound
 from audit.actions import Action as AuditAction
 from audit.models import AuditEntry
+from core.exceptions import LimitReached
 from devicekeys import rules, services
-from devicekeys.exceptions import InvalidTransition
-from devicekeys.models import DeviceKey
+from devicekeys.exceptions import DeviceKeyNotFound, InvalidTransition
+from devicekeys.models import DeviceKey, WrongEntryCounter
 from devicekeys.rules import Status
 from tests.parallel import at_the_same_moment, on_postgresql
 
@@ -206,7 +206,9 @@ def _registered_and_invalid_keys(admin_a, users_a, issue_key, register_key):
     stopped = services.device_key_stop(contract=admin_a.contract, key=stopped, actor=admin_a)
     invalid = issue_key(users_a[0], device_name="Safari")
     for _ in range(rules.WRONG_ENTRY_LIMIT):
-        services.device_key_record_wrong_entry(contract=admin_a.contract, user=users_a[0])
+        services.device_key_record_wrong_entry(
+            contract=admin_a.contract, user=users_a[0], actor=users_a[0], ip="192.0.2.1"
+        )
     invalid.refresh_from_db()
     return [registered, stopped, invalid]
 
@@ -229,7 +231,6 @@ def test_reissue_gives_a_new_unregistered_active_key_whatever_the_status(
         assert key.status == Status.ACTIVE
         assert key.registered_at is None
         assert key.key_hash == ""
-        assert key.wrong_entries == 0
         assert rules.is_well_formed_key(key.key)
         assert key.key != old_values[key.pk]
         assert key.created_at > earlier
@@ -290,7 +291,9 @@ def test_stop_and_reissue_at_the_same_moment_end_as_one_after_the_other(
         if n % 2:  # 無効: 停止 is refused before 再発行, allowed after it
             DeviceKey.objects.filter(pk=key.pk).update(status=Status.INVALID)
         else:  # registered by a device, whose credential 再発行 must void
-            services.device_key_register(contract=contract, key=key, credential_hash=f"{n:064d}")
+            services.device_key_register(
+                contract=contract, key=key, actor=key.user, credential_hash=f"{n:064d}"
+            )
 
         stop, reissue = at_the_same_moment(
             partial(services.device_key_stop, contract=contract, key=key, actor=admin_a),
@@ -368,7 +371,7 @@ def test_delete_all_for_user_deletes_only_that_users_keys(admin_a, users_a, issu
     "service", [services.device_key_stop_all_for_user, services.device_key_delete_all_for_user]
 )
 def test_another_contracts_user_is_refused(admin_a, key_b, service):
-    with pytest.raises(ValidationError):
+    with pytest.raises(UserNotFound):
         service(contract=admin_a.contract, user=key_b.user, actor=admin_a)
     key_b.refresh_from_db()
     assert key_b.status == Status.ACTIVE
@@ -389,7 +392,7 @@ def test_another_contracts_user_is_refused(admin_a, key_b, service):
 )
 def test_another_contracts_key_is_not_found_and_nothing_changes(admin_a, key_b, service, extra):
     before = DeviceKey.objects.values().get(pk=key_b.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(DeviceKeyNotFound):
         service(contract=admin_a.contract, key=key_b, actor=admin_a, **extra)
     assert DeviceKey.objects.values().get(pk=key_b.pk) == before
 
@@ -440,20 +443,29 @@ def test_three_wrong_entries_of_a_login_id_make_its_waiting_keys_invalid(
     second = issue_key(taro, device_name="Edge")
     registered = register_key(issue_key(taro, device_name="Firefox"))
     hanas = issue_key(hana)
-    left = [
-        services.device_key_record_wrong_entry(contract=admin_a.contract, user=taro)
-        for _ in range(rules.WRONG_ENTRY_LIMIT)
-    ]
+
+    def wrong_entry():
+        return services.device_key_record_wrong_entry(
+            contract=admin_a.contract, user=taro, actor=taro, ip="192.0.2.1"
+        )
+
+    left = [wrong_entry() for _ in range(rules.WRONG_ENTRY_LIMIT)]
     assert left == [2, 1, 0]
     for key in (key_a, second, registered, hanas):
         key.refresh_from_db()
     assert [key_a.status, second.status] == [Status.INVALID, Status.INVALID]
-    assert key_a.wrong_entries == rules.WRONG_ENTRY_LIMIT
+    counted = AuditEntry.objects.filter(action=AuditAction.DEVICE_KEY_WRONG).order_by("pk")
+    assert [entry.changes["wrong_entries"] for entry in counted] == [
+        ["0", "1"],
+        ["1", "2"],
+        ["2", str(rules.WRONG_ENTRY_LIMIT)],
+    ]
+    assert WrongEntryCounter.objects.get(user=taro).wrong_entries == 0  # counting starts again
     assert registered.status == Status.ACTIVE  # a registered key is not entered again
     assert hanas.status == Status.ACTIVE  # another login ID's count is its own
     # Counting starts again: a key reissued now gets three tries of its own.
     services.device_key_reissue(contract=admin_a.contract, key=key_a, actor=admin_a)
-    assert services.device_key_record_wrong_entry(contract=admin_a.contract, user=taro) == 2
+    assert wrong_entry() == 2
 
 
 def test_the_database_refuses_a_registered_key_kept_in_clear(key_a):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from devicekeys import rules, services
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Status
+from tests.conftest import SETUP
 
 LIST = reverse("devicekeys:key-list")
 ISSUE = reverse("devicekeys:key-issue")
@@ -147,7 +148,7 @@ def test_the_list_costs_the_same_few_queries_whatever_the_rows(
 ):
     fill_keys(users_a[0], count - 2)
     register = issue_key(users_a[1])
-    services.device_key_register(contract=register.contract, key=register)
+    services.device_key_register(contract=register.contract, key=register, actor=register.user)
     issue_key(users_a[1])
     with django_assert_max_num_queries(10):
         response = admin_client_a.get(LIST)
@@ -160,7 +161,7 @@ def test_filter_by_login_id_and_status(admin_client_a, users_a, issue_key):
     taro, hana = users_a
     issue_key(taro, device_name="taro-pc")
     stopped = issue_key(taro, device_name="taro-phone")
-    services.device_key_stop(contract=taro.contract, key=stopped, actor=None)
+    services.device_key_stop(contract=taro.contract, key=stopped, actor=SETUP)
     issue_key(hana, device_name="hana-pc")
 
     page = admin_client_a.get(LIST, {"login_id": "TARO"}).text

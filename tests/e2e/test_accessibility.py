@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from devicekeys import services as key_services
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SETUP
 from tests.e2e.browsing import check_page, field, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -118,7 +118,7 @@ def test_sign_in_and_a_user_id_are_done_with_the_keyboard(page, admin_a):
 
 def test_every_stop_of_the_key_list_shows_its_focus(page, admin_a, users_a):
     key_services.device_key_issue(
-        contract=admin_a.contract, user=users_a[0], actor=None, device_name="Chrome"
+        contract=admin_a.contract, user=users_a[0], actor=SETUP, device_name="Chrome"
     )
     sign_in(page, "admin-a")
     page.goto("/console/device-keys/")
@@ -128,12 +128,14 @@ def test_every_stop_of_the_key_list_shows_its_focus(page, admin_a, users_a):
 def test_a_status_is_a_word_and_a_shape_not_a_colour_alone(page, admin_a, users_a):
     contract, (taro, hana) = admin_a.contract, users_a
     issue = key_services.device_key_issue
-    issue(contract=contract, user=taro, actor=None, device_name="Alpha")
-    stopped = issue(contract=contract, user=taro, actor=None, device_name="Bravo")
-    key_services.device_key_stop(contract=contract, key=stopped, actor=None)
-    issue(contract=contract, user=hana, actor=None, device_name="Charlie")
+    issue(contract=contract, user=taro, actor=SETUP, device_name="Alpha")
+    stopped = issue(contract=contract, user=taro, actor=SETUP, device_name="Bravo")
+    key_services.device_key_stop(contract=contract, key=stopped, actor=SETUP)
+    issue(contract=contract, user=hana, actor=SETUP, device_name="Charlie")
     for _ in range(3):  # three wrong keys at sign-in: hana-a's waiting key becomes 無効
-        key_services.device_key_record_wrong_entry(contract=contract, user=hana)
+        key_services.device_key_record_wrong_entry(
+            contract=contract, user=hana, actor=hana, ip="192.0.2.1"
+        )
 
     sign_in(page, "admin-a")
     page.goto("/console/device-keys/")

@@ -5,7 +5,7 @@ bars follow the task worker."""
 import pytest
 from playwright.sync_api import expect
 
-from accounts import importing
+from csvimport import services as csv_services
 from tests.e2e.browsing import (
     ProgressRequests,
     check_page,
@@ -146,8 +146,8 @@ def test_a_csv_file_is_imported_while_the_progress_bars_follow_it(
         progress.settle()
         return hash_passwords(passwords, **options)
 
-    hash_passwords = importing.hash_passwords
-    monkeypatch.setattr(importing, "hash_passwords", hash_while_watched)
+    hash_passwords = csv_services.hash_passwords
+    monkeypatch.setattr(csv_services, "hash_passwords", hash_while_watched)
     progress.settle()
     task_worker()
 

@@ -27,7 +27,7 @@ from audit.models import AuditEntry
 from devicekeys import services as key_services
 from devicekeys.models import DeviceKey
 from devicekeys.rules import DEFAULT_DEVICE_NAME
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SETUP
 from tests.e2e.browsing import ProgressRequests, check_page, open_menu_item, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -166,10 +166,10 @@ def test_every_page_is_in_one_language(language, page, new_page, admin_a, users_
     taro, hana = users_a
     contract = admin_a.contract
     issue = key_services.device_key_issue
-    registered = issue(contract=contract, user=hana, actor=None, device_name="Office PC")
-    key_services.device_key_register(contract=contract, key=registered)
-    stopped = issue(contract=contract, user=hana, actor=None, device_name="Tablet")
-    key_services.device_key_stop(contract=contract, key=stopped, actor=None)
+    registered = issue(contract=contract, user=hana, actor=SETUP, device_name="Office PC")
+    key_services.device_key_register(contract=contract, key=registered, actor=hana)
+    stopped = issue(contract=contract, user=hana, actor=SETUP, device_name="Tablet")
+    key_services.device_key_stop(contract=contract, key=stopped, actor=SETUP)
     walk = Walk(language)
 
     walk.open_sign_in(page)
@@ -221,7 +221,7 @@ def test_every_page_is_in_one_language(language, page, new_page, admin_a, users_
     walk.visit(page, "/console/users/999999/edit/", "not found")
 
     # taro-a, in a browser of their own: the key step, home, the self-service, refusals.
-    key = issue(contract=contract, user=taro, actor=None)
+    key = issue(contract=contract, user=taro, actor=SETUP)
     user = new_page()
     walk.open_sign_in(user)
     walk.send(user, "key step", {"username": "taro-a", "password": PASSWORD})
@@ -234,7 +234,7 @@ def test_every_page_is_in_one_language(language, page, new_page, admin_a, users_
     walk.send(user, "password change, errors", {})
     walk.visit(user, "/console/", "console refused to a user ID")
     key.refresh_from_db()
-    key_services.device_key_stop(contract=contract, key=key, actor=None)
+    key_services.device_key_stop(contract=contract, key=key, actor=SETUP)
     walk.visit(user, "/home/", "device refused")
 
     assert not walk.leftovers, walk.report()

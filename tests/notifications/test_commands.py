@@ -10,6 +10,7 @@ from django.db import transaction
 
 from notifications.models import Notification, Status
 from notifications.services import notify
+from tests.conftest import SETUP
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_a_resend_is_audited(users_a):
     with transaction.atomic():
         notification = notify("user_created", user=users_a[0])
     Notification.objects.filter(pk=notification.pk).update(status=Status.FAILED)
-    assert notification_resend(notifications=Notification.objects.all()) == 1
+    assert notification_resend(notifications=Notification.objects.all(), actor=SETUP) == 1
     entry = AuditEntry.objects.get(action=Action.MAIL_RESENT)
     assert entry.contract_id == users_a[0].contract_id
     assert entry.target == users_a[0].login_id

@@ -23,14 +23,14 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts import services
-from accounts.importing import user_import
 from accounts.models import Contract, ImportJob, User
 from audit.actions import Action
 from audit.models import AuditEntry
-from azukeru.csvsafe import FORMULA_STARTS
+from core.csvsafe import FORMULA_STARTS
+from csvimport.services import user_import
 from devicekeys import services as key_services
 from devicekeys.models import DeviceKey
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SETUP
 from tests.devicekeys.browser import HOME, KEY_STEP, LOGIN, browser, enter_key, sign_in
 from tests.security.test_matrix import FILLERS, PATTERNS
 
@@ -62,8 +62,8 @@ SHOWN_ON_CONSOLE = {
     "accounts:user-list": [EMAIL, DISPLAY_NAME],
     "accounts:user-edit": [EMAIL, DISPLAY_NAME, TITLE, DEPARTMENT, NICKNAME],
     "accounts:user-delete": [NICKNAME, DISPLAY_NAME, TITLE, DEPARTMENT],
-    "accounts:user-import": [FILE_NAME],
-    "accounts:user-import-job": [FILE_NAME, CSV_LOGIN_ID],
+    "csvimport:user-import": [FILE_NAME],
+    "csvimport:user-import-job": [FILE_NAME, CSV_LOGIN_ID],
     "devicekeys:key-list": [DEVICE_NAME],
     "devicekeys:key-detail": [DEVICE_NAME, USER_AGENT],
     "devicekeys:key-rename": [DEVICE_NAME],
@@ -161,7 +161,7 @@ def world(admin_a, contract_a, make_user):
         contract=contract_a, actor=admin_a, content=rows.getvalue().encode(), dry_run=True
     )
     assert {p.login_id for p in result.problems} == {CSV_LOGIN_ID, FORMULA_LOGIN_ID}
-    # The importer writes the job's outcome itself (accounts.importing._JobProgress).
+    # The importer writes the job's outcome itself (csvimport.tasks._JobProgress).
     ImportJob.objects.filter(pk=job.pk).update(
         file_name=FILE_NAME, problems=[problem.as_dict() for problem in result.problems]
     )
@@ -198,7 +198,7 @@ def test_login_id_and_phone_refuse_markup(contract_a, field, code):
     fields = {"login_id": "plain-user", "email": "plain@example.jp", field: NICKNAME}
     with pytest.raises(ValidationError) as refused:
         services.user_create(
-            contract=contract_a, actor=None, password=PASSWORD, notify_user=False, **fields
+            contract=contract_a, actor=SETUP, password=PASSWORD, notify_user=False, **fields
         )
     assert code in {error.code for error in refused.value.error_dict[field]}
     assert not User.objects.filter(email="plain@example.jp").exists()
@@ -310,7 +310,7 @@ def csv_rows(response) -> list[list[str]]:
             [f"'{value}" for value in FORMULAS.values()],
         ),
         ("audit:entry-download", [DEVICE_NAME, USER_AGENT, NICKNAME], []),
-        ("accounts:user-import-report", [CSV_LOGIN_ID], [f"'{FORMULA_LOGIN_ID}"]),
+        ("csvimport:user-import-report", [CSV_LOGIN_ID], [f"'{FORMULA_LOGIN_ID}"]),
     ],
     ids=["user-export", "audit-log", "import-report"],
 )
@@ -319,7 +319,7 @@ def test_csv_downloads_carry_markup_as_plain_text_and_no_formula(
 ):
     console = Client()
     console.force_login(admin_a)
-    kwargs = {"pk": world["job"].pk} if name == "accounts:user-import-report" else {}
+    kwargs = {"pk": world["job"].pk} if name == "csvimport:user-import-report" else {}
     rows = csv_rows(console.get(reverse(name, kwargs=kwargs)))
 
     cells = [cell for row in rows for cell in row]

@@ -16,18 +16,18 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from accounts import csv_format
 from accounts.models import ImportJob, Role, User
 from audit.models import AuditEntry
-from azukeru import uploads
+from core import uploads
+from csvimport import format as csv_format
 from notifications.models import Notification
-from tests.accounts.csvfiles import good_file
 from tests.accounts.test_views import entry
 from tests.conftest import PASSWORD
+from tests.csvimport.csvfiles import good_file
 from tests.parallel import on_postgresql
 
 CREATE = reverse("accounts:user-create")
-IMPORT = reverse("accounts:user-import")
+IMPORT = reverse("csvimport:user-import")
 MiB = 1024 * 1024
 
 DROPPED = (
@@ -389,5 +389,5 @@ def test_file_within_the_limit_still_goes_through_with_its_token(browser):
     response = browser.post(IMPORT, data)
     job = ImportJob.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("accounts:user-import-job", args=[job.pk])
+    assert response.url == reverse("csvimport:user-import-job", args=[job.pk])
     assert bytes(job.content) == good_file()

@@ -16,13 +16,14 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts import csv_format
-from accounts.csv_format import FileRejected
-from accounts.importing import user_import
 from accounts.models import User
 from accounts.password_validation import find_run
 from accounts.validators import LOGIN_ID_CHARACTERS, validate_login_id, validate_phone
-from tests.accounts.csvfiles import GOOD, csv_bytes
+from csvimport import format as csv_format
+from csvimport.format import FileRejected
+from csvimport.services import user_import
+from tests.conftest import SETUP
+from tests.csvimport.csvfiles import GOOD, csv_bytes
 
 # Full-width forms, zero-width and bidirectional controls, surrogate escapes, NUL.
 TRICKY = st.sampled_from(
@@ -232,7 +233,7 @@ def test_a_file_with_any_bad_line_creates_no_user(contract_a, line, at, file_enc
     with rolled_back():
         before = User.objects.count()
         result = user_import(
-            contract=contract_a, actor=None, content=content, encoding=encoding, dry_run=False
+            contract=contract_a, actor=SETUP, content=content, encoding=encoding, dry_run=False
         )
         created = User.objects.count() - before
     if result.problems:
@@ -279,7 +280,7 @@ def test_a_login_id_with_full_width_or_invisible_characters_is_refused_on_its_li
     with rolled_back():
         before = User.objects.count()
         result = user_import(
-            contract=contract_a, actor=None, content=content, encoding=encoding, dry_run=False
+            contract=contract_a, actor=SETUP, content=content, encoding=encoding, dry_run=False
         )
         created = User.objects.count() - before
 

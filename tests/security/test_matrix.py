@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from devicekeys import services as key_services
+from tests.conftest import SETUP
 
 
 def console_patterns():
@@ -47,7 +48,7 @@ def a_user(contract, make_user):
 
 def a_key(contract, make_user):
     return key_services.device_key_issue(
-        contract=contract, user=a_user(contract, make_user), actor=None
+        contract=contract, user=a_user(contract, make_user), actor=SETUP
     )
 
 
@@ -64,9 +65,9 @@ FILLERS = {
     ("accounts:user-created", "pk"): a_user,
     ("accounts:user-edit", "pk"): a_user,
     ("accounts:user-delete", "pk"): a_user,
-    ("accounts:user-import-job", "pk"): an_import_job,
-    ("accounts:user-import-progress", "pk"): an_import_job,
-    ("accounts:user-import-report", "pk"): an_import_job,
+    ("csvimport:user-import-job", "pk"): an_import_job,
+    ("csvimport:user-import-progress", "pk"): an_import_job,
+    ("csvimport:user-import-report", "pk"): an_import_job,
     ("devicekeys:key-detail", "pk"): a_key,
     ("devicekeys:key-rename", "pk"): a_key,
     ("devicekeys:key-reissue", "pk"): a_key,

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from core import actors
 
 PASSWORD_ENV = "AZUKERU_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
 
@@ -24,7 +25,11 @@ class Command(BaseCommand):
         password = os.environ.get(PASSWORD_ENV) or self._ask_password()
         try:
             administrator = services.contract_create(
-                login_id=login_id, email=email, password=password, name=name, actor=None
+                login_id=login_id,
+                email=email,
+                password=password,
+                name=name,
+                actor=actors.command("create_contract"),
             )
         except ValidationError as error:
             raise CommandError(_describe(error)) from None

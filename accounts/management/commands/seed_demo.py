@@ -3,6 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import Contract
+from core import actors
+
+SEED = actors.command("seed_demo")
 
 DEMO_LOGIN_ID = "demo-admin"
 DEMO_EMAIL = "demo-admin@example.jp"
@@ -31,12 +34,12 @@ class Command(BaseCommand):
             email=DEMO_EMAIL,
             password=DEMO_PASSWORD,
             name="デモ契約",
-            actor=None,
+            actor=SEED,
         )
         for login_id, display_name, title, department in DEMO_USERS:
             services.user_create(
                 contract=administrator.contract,
-                actor=None,
+                actor=SEED,
                 login_id=login_id,
                 password=DEMO_USER_PASSWORD,
                 email=f"{login_id}@example.jp",

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_prune
+from core import actors
 
 
 class Command(BaseCommand):
@@ -19,5 +20,5 @@ class Command(BaseCommand):
     def handle(self, *args, older_than, **options):
         if older_than < 1:
             raise CommandError("--older-than must be at least 1 day.")
-        deleted = audit_prune(older_than_days=older_than, actor=None)
+        deleted = audit_prune(older_than_days=older_than, actor=actors.command("prune_audit_log"))
         self.stdout.write(f"Deleted {deleted} audit entries older than {older_than} days.")

@@ -2,6 +2,7 @@ from datetime import date, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core import actors
 from notifications import services
 from notifications.models import Notification, Status
 from notifications.rendering import MAIL_TIME_ZONE
@@ -21,7 +22,9 @@ class Command(BaseCommand):
         if since:
             start = datetime.combine(since, time.min, tzinfo=MAIL_TIME_ZONE)
             failed = failed.filter(failed_at__gte=start)
-        count = services.notification_resend(notifications=failed, actor=None)
+        count = services.notification_resend(
+            notifications=failed, actor=actors.command("resend_failed_mail")
+        )
         self.stdout.write(f"Queued {count} failed mail(s) to be sent again.")
 
 

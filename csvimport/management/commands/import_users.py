@@ -3,9 +3,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import csv_format
-from accounts.importing import ImportObserver, ImportResult, user_import
 from accounts.models import Role, User
+from core import actors
+from csvimport import format as csv_format
+from csvimport.services import ImportObserver, ImportResult, user_import
 
 BAR_WIDTH = 30
 
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         content = self._read(file)
         result = user_import(
             contract=administrator.contract,
-            actor=None,
+            actor=actors.command("import_users"),
             content=content,
             encoding=encoding,
             notify_users=notify,

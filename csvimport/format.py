@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Contract
+from accounts.models import USERS_PER_CONTRACT
 
 MAX_BYTES = 1024 * 1024  # 1 MiB: 999 lines of the longest fields fit in a fifth of it
-MAX_LINES = Contract.USER_LIMIT  # more lines could never be created in one contract
+MAX_LINES = USERS_PER_CONTRACT.maximum  # more lines could never be created in one contract
 COLUMNS = ("login_id", "password", "email")
 COLUMN_LABELS = {
     "login_id": _("ログインID"),

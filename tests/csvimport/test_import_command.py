@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.management.commands.import_users import Command
 from accounts.models import User
-from tests.accounts.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
-from tests.accounts.csvfiles import good_file_with_full_width_spaces as spaced_file
+from csvimport.management.commands.import_users import Command
+from tests.csvimport.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
+from tests.csvimport.csvfiles import good_file_with_full_width_spaces as spaced_file
 
 
 @pytest.fixture

@@ -24,16 +24,18 @@ from django.utils import timezone
 from django.views.debug import ExceptionReporter
 from django_tasks.signals import task_enqueued
 
-from accounts import csv_views, importing
-from accounts.exceptions import ImportInProgress
 from accounts.models import ImportJob, ImportStatus, User
-from accounts.tasks import run_import_job
-from tests.accounts.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
-from tests.accounts.csvfiles import good_file_with_full_width_spaces as spaced_file
+from csvimport import services as csv_services
+from csvimport import tasks
+from csvimport import views as csv_views
+from csvimport.exceptions import ImportInProgress
+from csvimport.tasks import run_import_job
+from tests.csvimport.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
+from tests.csvimport.csvfiles import good_file_with_full_width_spaces as spaced_file
 from tests.notifications.test_worker_process import ROOT, database_url
 from tests.parallel import at_the_same_moment, on_postgresql
 
-IMPORT = reverse("accounts:user-import")
+IMPORT = reverse("csvimport:user-import")
 LIST = reverse("accounts:user-list")
 EXPORT = reverse("accounts:user-export")
 
@@ -46,7 +48,7 @@ def upload(client, content, *, name="staff.csv", button="create", **fields):
 
 def job_urls(job) -> dict:
     return {
-        name: reverse(f"accounts:user-import-{name}", args=[job.pk])
+        name: reverse(f"csvimport:user-import-{name}", args=[job.pk])
         for name in ("job", "progress", "report")
     }
 
@@ -96,13 +98,13 @@ class TestImportScreen:
             "Shift_JIS（CP932）",
             "BOM付き",
             "パスワードルールについて",
-            reverse("accounts:user-import-template"),
+            reverse("csvimport:user-import-template"),
             'enctype="multipart/form-data"',
         ]:
             assert words in page
 
     def test_the_template_file_is_a_utf8_bom(self, admin_client_a):
-        response = admin_client_a.get(reverse("accounts:user-import-template"))
+        response = admin_client_a.get(reverse("csvimport:user-import-template"))
         assert response.content == codecs.BOM_UTF8
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert "attachment" in response["Content-Disposition"]
@@ -227,11 +229,9 @@ class TestOneImportAtATime:
         assert "処理状況を見る" in page
 
     def test_the_database_holds_one_active_job_per_contract(self, contract_a, admin_a):
-        importing.import_job_start(contract=contract_a, actor=admin_a, file_name="a", content=b"x")
+        tasks.import_job_start(contract=contract_a, actor=admin_a, file_name="a", content=b"x")
         with pytest.raises(ImportInProgress):
-            importing.import_job_start(
-                contract=contract_a, actor=admin_a, file_name="b", content=b"x"
-            )
+            tasks.import_job_start(contract=contract_a, actor=admin_a, file_name="b", content=b"x")
 
     def test_the_unique_constraint_itself(self, contract_a):
         ImportJob.objects.create(contract=contract_a, status="running", content=b"x")
@@ -269,15 +269,15 @@ class TestOneImportAtATime:
                     in refused.get(IMPORT).text
                 )
                 assert queued == [job.pk]
-                assert importing.import_job_run(job_id=queued.pop()) == ImportStatus.SUCCEEDED
+                assert tasks.import_job_run(job_id=queued.pop()) == ImportStatus.SUCCEEDED
                 assert User.objects.filter(login_id__startswith=f"race{n}-").count() == len(GOOD)
         finally:
             task_enqueued.disconnect(on_enqueued)
         assert ImportJob.objects.count() == 5
 
     def test_another_contract_may_import_meanwhile(self, contract_a, contract_b, admin_a, admin_b):
-        importing.import_job_start(contract=contract_a, actor=admin_a, file_name="a", content=b"x")
-        importing.import_job_start(contract=contract_b, actor=admin_b, file_name="b", content=b"x")
+        tasks.import_job_start(contract=contract_a, actor=admin_a, file_name="a", content=b"x")
+        tasks.import_job_start(contract=contract_b, actor=admin_b, file_name="b", content=b"x")
         assert ImportJob.objects.active().count() == 2
 
     def test_a_finished_job_does_not_block_the_next(self, uploaded, admin_client_a):
@@ -288,7 +288,7 @@ class TestOneImportAtATime:
 
 class TestDeadWorker:
     def start_running_job(self, contract, admin, **fields):
-        job = importing.import_job_start(
+        job = tasks.import_job_start(
             contract=contract, actor=admin, file_name="staff.csv", content=good_file()
         )
         ImportJob.objects.filter(pk=job.pk).update(status="running", **fields)
@@ -315,17 +315,17 @@ class TestDeadWorker:
         assert admin_client_a.get(job_urls(job)["progress"]).json()["status"] == "running"
 
     def test_a_queued_job_no_worker_took_is_given_up_later(self, contract_a, admin_a):
-        job = importing.import_job_start(
+        job = tasks.import_job_start(
             contract=contract_a, actor=admin_a, file_name="a", content=b"x"
         )
         ImportJob.objects.filter(pk=job.pk).update(
             created_at=timezone.now() - ImportJob.QUEUED_LEASE - timedelta(seconds=1)
         )
-        assert importing.import_jobs_fail_abandoned(contract=contract_a) == 1
-        assert importing.import_job_run(job_id=job.pk) == "skipped"  # the task, late
+        assert tasks.import_jobs_fail_abandoned(contract=contract_a) == 1
+        assert tasks.import_job_run(job_id=job.pk) == "skipped"  # the task, late
 
     def test_a_job_given_up_while_it_runs_creates_nothing(self, contract_a, admin_a, monkeypatch):
-        job = importing.import_job_start(
+        job = tasks.import_job_start(
             contract=contract_a, actor=admin_a, file_name="a", content=good_file()
         )
 
@@ -333,17 +333,17 @@ class TestDeadWorker:
             ImportJob.objects.filter(pk=job.pk).update(status="failed", content=None)
             on_progress(len(passwords), len(passwords))
 
-        monkeypatch.setattr(importing, "hash_passwords", hash_then_lose_the_job)
-        assert importing.import_job_run(job_id=job.pk) == ImportStatus.FAILED
+        monkeypatch.setattr(csv_services, "hash_passwords", hash_then_lose_the_job)
+        assert tasks.import_job_run(job_id=job.pk) == ImportStatus.FAILED
         assert not User.objects.for_contract(contract_a).users().exists()
 
     def test_an_error_in_the_worker_marks_the_job_failed(self, contract_a, admin_a, monkeypatch):
-        job = importing.import_job_start(
+        job = tasks.import_job_start(
             contract=contract_a, actor=admin_a, file_name="a", content=good_file()
         )
         monkeypatch.setattr(User.objects, "bulk_create", lambda users: 1 / 0)
         with pytest.raises(ZeroDivisionError):
-            importing.import_job_run(job_id=job.pk)
+            tasks.import_job_run(job_id=job.pk)
         job.refresh_from_db()
         assert (job.status, job.content) == ("failed", None)
         assert not User.objects.for_contract(contract_a).users().exists()
@@ -387,7 +387,7 @@ def test_an_error_report_of_the_upload_shows_no_password(admin_a, monkeypatch, r
     def fails(**arguments):  # the file's content is among these
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(importing, "import_job_start", fails)
+    monkeypatch.setattr(tasks, "import_job_start", fails)
     request = rf.post(IMPORT, {"file": SimpleUploadedFile("a.csv", good_file()), "create": "1"})
     request.user, request.LANGUAGE_CODE = admin_a, "ja"
     with pytest.raises(RuntimeError) as raised:
@@ -402,13 +402,13 @@ def test_an_error_report_of_the_upload_shows_no_password(admin_a, monkeypatch, r
 class TestAnotherContractsJob:
     @pytest.mark.parametrize("name", ["job", "progress", "report"])
     def test_is_404(self, admin_client_a, contract_b, admin_b, name):
-        job = importing.import_job_start(
+        job = tasks.import_job_start(
             contract=contract_b, actor=admin_b, file_name="b.csv", content=good_file()
         )
         assert admin_client_a.get(job_urls(job)[name]).status_code == 404
 
     def test_is_not_listed(self, admin_client_a, contract_b, admin_b):
-        importing.import_job_start(
+        tasks.import_job_start(
             contract=contract_b, actor=admin_b, file_name="secret-b.csv", content=good_file()
         )
         page = admin_client_a.get(IMPORT).text
@@ -472,7 +472,7 @@ def test_a_worker_process_killed_while_hashing_creates_nothing(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     rows = [(f"kill{i:03d}", "Hn5vRt2Wq8", f"k{i}@example.jp") for i in range(60)]
     with transaction.atomic():  # a real commit: the task row is queued on it
-        job = importing.import_job_start(
+        job = tasks.import_job_start(
             contract=contract_a, actor=admin_a, file_name="big.csv", content=csv_bytes(rows)
         )
 
@@ -500,14 +500,14 @@ def test_a_worker_process_killed_while_hashing_creates_nothing(
     assert not User.objects.for_contract(contract_a).users().exists()
 
     time_machine.move_to(timezone.now() + ImportJob.RUNNING_LEASE + timedelta(seconds=1))
-    assert importing.import_jobs_fail_abandoned(contract=contract_a) == 1
+    assert tasks.import_jobs_fail_abandoned(contract=contract_a) == 1
     job.refresh_from_db()
     assert (job.status, job.content) == ("failed", None)
     assert not User.objects.for_contract(contract_a).users().exists()
 
     # The administrator can start again at once.
     with transaction.atomic():
-        again = importing.import_job_start(
+        again = tasks.import_job_start(
             contract=contract_a, actor=admin_a, file_name="big.csv", content=csv_bytes(rows)
         )
     assert again.status == "queued"

@@ -1,5 +1,5 @@
-"""CSVインポート, the service (accounts.importing.user_import) and the file format
-(accounts.csv_format): all or nothing, every rule of the creation screen, the
+"""CSVインポート, the service (csvimport.services.user_import) and the file format
+(csvimport.format): all or nothing, every rule of the creation screen, the
 report, the limit, the encodings."""
 
 import codecs
@@ -9,17 +9,18 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
-from accounts import csv_format
-from accounts.importing import ImportObserver, user_import
 from accounts.models import Contract, Role, User
 from audit.models import AuditEntry
+from csvimport import format as csv_format
+from csvimport.services import ImportObserver, user_import
 from notifications.models import Notification
-from tests.accounts.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
-from tests.accounts.csvfiles import good_file_with_full_width_spaces as spaced_file
+from tests.conftest import SETUP
+from tests.csvimport.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
+from tests.csvimport.csvfiles import good_file_with_full_width_spaces as spaced_file
 
 
 def run(contract, content, **options):
-    return user_import(contract=contract, actor=None, content=content, **options)
+    return user_import(contract=contract, actor=SETUP, content=content, **options)
 
 
 def imported(contract) -> list[str]:

@@ -2,9 +2,10 @@
 
 `user_import` is the one import service. `manage.py import_users` calls it in
 the foreground; the console stores the upload as an ImportJob
-(`import_job_start`) and the task worker calls it through `import_job_run`.
+(csvimport.tasks.import_job_start) and the task worker calls it through
+csvimport.tasks.import_job_run.
 
-    read the file (accounts.csv_format) ─▶ check every line ─▶ any problem? ─▶ report
+    read the file (csvimport.format) ─▶ check every line ─▶ any problem? ─▶ report
                                                                │ no
     hash the passwords (both cores) ─▶ one transaction: contract lock, check again,
     bulk_create, audit entry, "user_created" mails ─▶ commit
@@ -25,49 +26,33 @@ the foreground; the console stores the upload as an ImportJob
   password (a common word, a run such as 1234) has it masked.
 """
 
-import logging
-import sqlite3
-import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
-from django.utils import timezone, translation
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from accounts import csv_format, services
-from accounts.csv_format import FileRejected, ImportLine, Problem
-from accounts.exceptions import ImportInProgress, StorageFull
-from accounts.models import Contract, ImportJob, ImportStatus, User
+from accounts import services
+from accounts.models import USERS_PER_CONTRACT, Actor, Contract, User
 from accounts.selectors import login_ids_taken, user_count
 from audit import services as audit
 from audit.actions import Action
+from csvimport import format as csv_format
+from csvimport.format import FileRejected, ImportLine, Problem
 from notifications.services import notify
-
-logger = logging.getLogger(__name__)
 
 # Threads hashing passwords at once. One Argon2 hash with Django's parameters
 # (parallelism 8) already runs on several threads; two hashes side by side keep
 # both cores of the reference machine busy (ARCHITECTURE.md has the measurement).
 HASH_THREADS = 2
-# How often a job writes its progress (and heartbeat) at most, in seconds.
-PROGRESS_INTERVAL = 1.0
 
-IMPORT_IN_PROGRESS = _(
-    "この契約のCSVインポートを処理しています。終わってから、もう一度お試しください。"
-)
-STORAGE_FULL = _(
-    "サーバーの空き容量が不足しているため、ファイルを受け付けられませんでした"
-    "（利用者IDは作成されていません）。時間をおいて、もう一度お試しください。"
-)
 DUPLICATE_IN_FILE = _("%(line)d行目と同じログインIDです（大文字・小文字は区別しません）。")
+# Said after the limit's own rule (USERS_PER_CONTRACT.rule).
 LIMIT_EXCEEDED = _(
-    "利用者IDは1契約につき%(limit)d個まで作成できます。現在%(existing)d個あるため、"
-    "あと%(room)d個までしか作成できませんが、このファイルには%(lines)d行あります。"
+    "現在%(existing)d個あるため、あと%(room)d個までしか作成できませんが、"
+    "このファイルには%(lines)d行あります。"
 )
 # The model fields whose errors belong to a column of the file; the nickname
 # starts as the mail address, so its errors are the mail address's.
@@ -114,7 +99,7 @@ class _Candidate:
 def user_import(
     *,
     contract: Contract,
-    actor: User | None,
+    actor: Actor,
     content: bytes,
     encoding: str = "auto",
     notify_users: bool = False,
@@ -205,14 +190,9 @@ def _check_service(contract, candidates: list[_Candidate], *, lines: int) -> lis
         if c.user.login_id.lower() in taken
     ]
     existing = user_count(contract)
-    if existing + lines > Contract.USER_LIMIT:
-        values = {
-            "limit": Contract.USER_LIMIT,
-            "existing": existing,
-            "room": max(Contract.USER_LIMIT - existing, 0),
-            "lines": lines,
-        }
-        problems.append(Problem(None, "", LIMIT_EXCEEDED % values))
+    if existing + lines > USERS_PER_CONTRACT.maximum:
+        values = {"existing": existing, "room": USERS_PER_CONTRACT.room(existing), "lines": lines}
+        problems.append(Problem(None, "", USERS_PER_CONTRACT.rule + LIMIT_EXCEEDED % values))
     return problems
 
 
@@ -273,179 +253,3 @@ def hash_passwords(passwords: list[str], *, on_progress=None) -> list[str]:
         # On an error (the job given up, the worker stopping) the rest is not hashed.
         pool.shutdown(wait=True, cancel_futures=True)
     return hashes
-
-
-# --- The console's jobs ---------------------------------------------------------------
-
-
-class ImportJobLost(Exception):
-    """The job is no longer this worker's to finish: it was given up as abandoned."""
-
-
-def import_job_start(
-    *,
-    contract: Contract,
-    actor: User | None,
-    file_name: str,
-    content: bytes,
-    encoding: str = "auto",
-    notify_users: bool = False,
-    dry_run: bool = False,
-    language: str = "ja",
-) -> ImportJob:
-    """Store an uploaded file as a job and queue its task (after commit); return at
-    once. One job at a time per contract: raise ImportInProgress otherwise. A database
-    with no space left for the file raises StorageFull, and nothing is stored."""
-    with _storage_full_refused(contract), transaction.atomic():
-        import_jobs_fail_abandoned(contract=contract)
-        if ImportJob.objects.for_contract(contract).active().exists():
-            raise ImportInProgress(IMPORT_IN_PROGRESS)
-        try:
-            with transaction.atomic():
-                job = ImportJob.objects.create(
-                    contract=contract,
-                    actor=actor,
-                    file_name=file_name[:255],
-                    content=content,
-                    encoding=encoding,
-                    notify_users=notify_users,
-                    dry_run=dry_run,
-                    language=language,
-                )
-        except IntegrityError as error:  # another upload of the same contract won the race
-            raise ImportInProgress(IMPORT_IN_PROGRESS) from error
-        from accounts.tasks import enqueue_import_job
-
-        # robust: a queue that refuses the task leaves the job queued; it is given up
-        # after ImportJob.QUEUED_LEASE and the administrator can start again.
-        transaction.on_commit(partial(enqueue_import_job, job.pk), robust=True)
-        return job
-
-
-@contextmanager
-def _storage_full_refused(contract: Contract):
-    """Turn "no space left" from the database (the file is stored in the job's row,
-    so this is the write of the upload; also its commit) into StorageFull. Any other
-    database error stays an error: a server error page, and its traceback in the log."""
-    try:
-        yield
-    except OperationalError as error:
-        if not _is_storage_full(error):
-            raise
-        # Only the kind of error is logged, never its text (no data of the file).
-        logger.error(
-            "CSV upload of contract %s refused: the database has no space left (%s)",
-            contract.pk,
-            type(error.__cause__ or error).__name__,
-        )
-        raise StorageFull(STORAGE_FULL) from error
-
-
-def _is_storage_full(error: OperationalError) -> bool:
-    cause = error.__cause__
-    if getattr(cause, "sqlstate", None) == "53100":  # PostgreSQL's disk_full
-        return True
-    if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-        return True
-    return "database or disk is full" in str(error)  # SQLite's text of SQLITE_FULL
-
-
-def import_job_run(*, job_id: int) -> str:
-    """Run a queued job (the task's body): claim it, import, record the outcome.
-    A job already taken or given up is left alone. Returns the final status."""
-    now = timezone.now()
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now
-    )
-    if not claimed:
-        return "skipped"
-    job = ImportJob.objects.select_related("contract", "actor").get(pk=job_id)
-    content, job.content = bytes(job.content), None
-    progress = _JobProgress(job_id)
-    try:
-        with translation.override(job.language):
-            result = user_import(
-                contract=job.contract,
-                actor=job.actor,
-                content=content,
-                encoding=job.encoding,
-                notify_users=job.notify_users,
-                dry_run=job.dry_run,
-                file_name=job.file_name,
-                observer=progress,
-            )
-    except ImportJobLost:
-        logger.warning("Import job %s was given up while it ran; nothing was created", job_id)
-        return ImportStatus.FAILED
-    except BaseException as error:
-        # The message of the error is not logged: only its kind (no data of the file).
-        logger.error("Import job %s failed (%s); nothing was created", job_id, type(error).__name__)
-        ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
-            status=ImportStatus.FAILED, content=None, finished_at=timezone.now()
-        )
-        raise
-    logger.info(
-        "Import job %s: %d line(s), %d created, %d problem(s)",
-        job_id,
-        result.lines,
-        result.created,
-        len(result.problems),
-    )
-    return progress.status
-
-
-class _JobProgress(ImportObserver):
-    """Writes the progress of a running job to its row (at most every
-    PROGRESS_INTERVAL, which is also its heartbeat), and its end."""
-
-    def __init__(self, job_id: int):
-        self.job_id = job_id
-        self.status = ImportStatus.RUNNING
-        self._written = 0.0
-
-    def _write(self, *, force: bool = False, **values) -> None:
-        now = time.monotonic()
-        if not force and now - self._written < PROGRESS_INTERVAL:
-            return
-        self._written = now
-        running = ImportJob.objects.filter(pk=self.job_id, status=ImportStatus.RUNNING)
-        if not running.update(heartbeat_at=timezone.now(), **values):
-            raise ImportJobLost(self.job_id)
-
-    def started(self, *, lines: int) -> None:
-        self._write(force=True, lines_total=lines)
-
-    def checked(self, count: int, total: int) -> None:
-        self._write(force=count == total, lines_checked=count)
-
-    def prepared(self, count: int, total: int) -> None:
-        self._write(force=count == total, users_prepared=count)
-
-    def finishing(self, result: ImportResult) -> None:
-        self.status = ImportStatus.REJECTED if result.problems else ImportStatus.SUCCEEDED
-        self._write(
-            force=True,
-            status=self.status,
-            content=None,
-            finished_at=timezone.now(),
-            lines_total=result.lines,
-            users_created=result.created,
-            detected_encoding=result.encoding,
-            problems=[problem.as_dict() for problem in result.problems],
-        )
-
-
-def import_jobs_fail_abandoned(*, contract: Contract) -> int:
-    """Mark the contract's jobs that no worker is running any more as failed (and
-    drop their files): a running job whose heartbeat stopped RUNNING_LEASE ago, a
-    queued one no worker took within QUEUED_LEASE. Nothing of such a job was
-    committed: its users and its end are one transaction. Returns how many."""
-    now = timezone.now()
-    count = (
-        ImportJob.objects.for_contract(contract)
-        .abandoned(now)
-        .update(status=ImportStatus.FAILED, content=None, finished_at=now)
-    )
-    if count:
-        logger.warning("%d import job(s) of contract %s given up: no worker", count, contract.pk)
-    return count

@@ -1,31 +1,30 @@
-"""利用者ID一覧's CSV screens: CSVインポート (the upload, the job's progress and
-result, the report and the template file) and CSVエクスポート.
+"""CSVインポート of 利用者ID一覧: the upload, the job's progress and result, the
+report and the template file.
 
 Each view: guard → (service) → access_import_job → form → one service call →
 message → redirect. The upload stores the file as a job and returns at once; the task
-worker runs the import (accounts.importing), and the job's page follows it.
+worker runs the import (csvimport.tasks), and the job's page follows it.
 """
 
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import csv_format, importing, selectors
-from accounts.exceptions import ImportInProgress, StorageFull
-from accounts.forms import UserImportForm
 from accounts.guards import administrator_required
-from accounts.models import Contract, user_field_label
-from accounts.selectors import access_import_job
-from azukeru.csvsafe import csv_download
-from azukeru.uploads import upload_limit, uploaded_files
-
-EXPORT_FIELDS = ("login_id", "email", "display_name", "title", "department", "phone")
+from accounts.models import USERS_PER_CONTRACT
+from accounts.selectors import user_count
+from core.csvsafe import csv_download
+from core.uploads import upload_limit, uploaded_files
+from csvimport import format as csv_format
+from csvimport import tasks
+from csvimport.exceptions import ImportInProgress, StorageFull
+from csvimport.forms import UserImportForm
+from csvimport.selectors import access_import_job, import_job_list
 
 
 @sensitive_variables()  # the file holds passwords: no error report shows a variable below
@@ -36,13 +35,13 @@ EXPORT_FIELDS = ("login_id", "email", "display_name", "title", "department", "ph
 def user_import(request):
     """CSVインポート: CSVファイル, 通知, then 作成する or 確認のみ."""
     contract = request.contract
-    importing.import_jobs_fail_abandoned(contract=contract)
+    tasks.import_jobs_fail_abandoned(contract=contract)
     form = UserImportForm()
     if request.method == "POST":
         form = UserImportForm(request.POST, uploaded_files(request))
         if form.is_valid():
             try:
-                job = importing.import_job_start(
+                job = tasks.import_job_start(
                     contract=contract,
                     actor=request.user,
                     dry_run="check" in request.POST,
@@ -51,20 +50,21 @@ def user_import(request):
                 )
             except (ImportInProgress, StorageFull) as error:
                 messages.error(request, str(error))
-                return redirect("accounts:user-import")
-            return redirect("accounts:user-import-job", pk=job.pk)
-    jobs = selectors.import_job_list(contract)
+                return redirect("csvimport:user-import")
+            return redirect("csvimport:user-import-job", pk=job.pk)
+    jobs = import_job_list(contract)
     context = {
         "title": _("CSVインポート"),
         "form": form,
         "jobs": jobs,
         "active_job": next((job for job in jobs if job.is_active), None),
-        "user_count": selectors.user_count(contract),
-        "limit": Contract.USER_LIMIT,
+        "user_count": user_count(contract),
+        "limit": USERS_PER_CONTRACT.maximum,
+        "limit_rule": USERS_PER_CONTRACT.rule,
         "max_lines": csv_format.MAX_LINES,
         "password_rules": password_validation.password_validators_help_texts(),
     }
-    return render(request, "accounts/user_import.html", context)
+    return render(request, "csvimport/user_import.html", context)
 
 
 @never_cache
@@ -73,14 +73,14 @@ def user_import(request):
 def user_import_job(request, pk):
     """One import: its progress while it runs (updated by static/js/import-progress.js,
     or by the refresh link), then its result."""
-    importing.import_jobs_fail_abandoned(contract=request.contract)
+    tasks.import_jobs_fail_abandoned(contract=request.contract)
     job = access_import_job(request.contract, pk)
     context = {
         "title": _("CSVインポート"),
         "job": job,
         "problems": [_report_row(problem) for problem in job.problems],
     }
-    return render(request, "accounts/user_import_job.html", context)
+    return render(request, "csvimport/user_import_job.html", context)
 
 
 @never_cache
@@ -88,7 +88,7 @@ def user_import_job(request, pk):
 @require_GET
 def user_import_progress(request, pk):
     """The job's progress as JSON, for the page's script."""
-    importing.import_jobs_fail_abandoned(contract=request.contract)
+    tasks.import_jobs_fail_abandoned(contract=request.contract)
     job = access_import_job(request.contract, pk)
     return JsonResponse(
         {
@@ -121,24 +121,6 @@ def user_import_template(request):
     response = HttpResponse(csv_format.TEMPLATE, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="user_import_template.csv"'
     return response
-
-
-@administrator_required
-@require_GET
-def user_export(request):
-    """CSVエクスポート: the contract's user IDs (never a password), UTF-8 with a BOM,
-    every cell neutralised against formulas (azukeru.csvsafe)."""
-    users = selectors.user_list(request.contract).iterator()
-    header = [user_field_label(name) for name in (*EXPORT_FIELDS, "created_at")]
-    rows = (
-        [
-            *(getattr(user, name) for name in EXPORT_FIELDS),
-            timezone.localtime(user.created_at).strftime("%Y/%m/%d %H:%M"),
-        ]
-        for user in users
-    )
-    filename = f"users_{timezone.localdate():%Y%m%d}.csv"
-    return csv_download(filename, header, rows)
 
 
 def _report_row(problem: dict) -> dict:
