@@ -13,11 +13,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 AUTH_AT = "_auth_at"
 SEEN_AT = "_seen_at"
 SEEN_WRITE_INTERVAL = 60
+
+
+IDLE = _("一定時間操作がなかったため、ログアウトしました。再度ログインしてください。")
+LIFETIME_PASSED = _(
+    "ログインから%(hours)d時間が経過したため、ログアウトしました。再度ログインしてください。"
+)
+
+
+def _signed_out(request, message):
+    logout(request)
+    messages.info(request, message)
+    return redirect_to_login(request.get_full_path())
 
 
 def stamp_sign_in(request) -> None:
@@ -36,14 +48,12 @@ class SessionLimitsMiddleware:
             auth_at = request.session.get(AUTH_AT, now)
             seen_at = request.session.get(SEEN_AT, now)
             idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
-            lifetime = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
-            if now - seen_at > idle or now - auth_at > lifetime:
-                logout(request)
-                messages.info(
-                    request,
-                    _("一定時間操作がなかったため、ログアウトしました。再度ログインしてください。"),
-                )
-                return redirect_to_login(request.get_full_path())
+            lifetime = settings.SESSION_ABSOLUTE_LIFETIME
+            if now - auth_at > lifetime.total_seconds():
+                hours = int(lifetime.total_seconds() // 3600)
+                return _signed_out(request, LIFETIME_PASSED % {"hours": hours})
+            if now - seen_at > idle:
+                return _signed_out(request, IDLE)
             if AUTH_AT not in request.session:
                 request.session[AUTH_AT] = now
             if now - seen_at >= SEEN_WRITE_INTERVAL or SEEN_AT not in request.session:

@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from accounts.guards import administrator_required
 from audit.actions import Action
 from audit.forms import AuditFilterForm
-from audit.labels import field_label
+from audit.labels import describe_text
 from audit.models import ActorRole
 from audit.selectors import audit_entry_list, keyset_page
 from core.csvsafe import csv_download
@@ -62,15 +62,9 @@ def entry_download(request):
             entry.actor_ip or "",
             entry.actor_user_agent,
             entry.target,
-            describe_changes(entry.changes),
+            describe_text(entry),
         ]
         for entry in entries.iterator(chunk_size=2000)
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_download(f"azukeru-log-{stamp}.csv", header, rows)
-
-
-def describe_changes(changes: dict) -> str:
-    return " / ".join(
-        f"{field_label(field)}: {old} → {new}" for field, (old, new) in changes.items()
-    )

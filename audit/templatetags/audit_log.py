@@ -1,11 +1,11 @@
 from django import template
 
-from audit.labels import field_label
+from audit import labels
 
 register = template.Library()
 
 
-@register.filter
-def change_label(name):
-    """The label of a changed field in an audit entry, in the page's language."""
-    return field_label(name)
+@register.simple_tag
+def entry_changes(entry):
+    """An audit entry's changes in words, in the page's language (audit.labels)."""
+    return labels.describe(entry)

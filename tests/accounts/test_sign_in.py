@@ -152,4 +152,8 @@ class TestSessionLimits:
 
             clock.shift(step)
 
-            assert client.get(CONSOLE).status_code == 302
+            response = client.get(CONSOLE)
+            assert response.status_code == 302
+            page = client.get(response.url).text
+            assert "ログインから12時間が経過したため" in page
+            assert "一定時間操作がなかったため" not in page

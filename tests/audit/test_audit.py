@@ -243,7 +243,11 @@ class TestLogScreen:
             admin_client_a.get(LOGS)
 
     def test_csv_opens_in_excel_and_neutralises_formulas(self, admin_client_a, admin_a, contract_a):
-        new_user(contract_a, admin_a, "sato01", display_name="=HYPERLINK(1)")
+        user = new_user(contract_a, admin_a, "sato01", display_name="=HYPERLINK(1)")
+        key = keys.device_key_issue(contract=contract_a, user=user, actor=admin_a)
+        keys.device_key_rename(
+            contract=contract_a, key=key, device_name="=HYPERLINK(2)", actor=admin_a
+        )
         response = admin_client_a.get(DOWNLOAD)
         body = b"".join(response.streaming_content)
         assert body.startswith(b"\xef\xbb\xbf")
@@ -251,7 +255,10 @@ class TestLogScreen:
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
         assert rows[0][:3] == ["日時", "操作", "操作者"]
         created = next(r for r in rows if r[1] == "利用者ID作成")
-        assert "'=HYPERLINK(1)" in created[7] or "=HYPERLINK(1)" in created[7]
+        # Inside a cell a formula is only text; a cell that starts with one is neutralised.
+        assert "スケジューラー・掲示板用表示氏名: — → =HYPERLINK(1)" in created[7]
+        renamed = next(r for r in rows if r[1] == "端末名変更")
+        assert renamed[6] == "'=HYPERLINK(2) (sato01)"
         assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 

@@ -24,3 +24,20 @@ def test_support_sees_keys_masked_and_stops_them(client, support_staff, contract
     assert key.status == Status.STOPPED
     entry = AuditEntry.objects.get(action=Action.DEVICE_KEY_STOPPED)
     assert entry.actor_role == "support"
+
+
+def test_admin_shows_the_key_as_the_console_does_but_always_masked(
+    client, admin_client_a, support_staff, key_a, register_key, issue_key, users_a
+):
+    registered = register_key(issue_key(users_a[0], device_name="Registered"))
+    console = admin_client_a.get(reverse("devicekeys:key-detail", args=[registered.pk])).text
+    client.force_login(support_staff)
+    admin_page = client.get(reverse("admin:devicekeys_devicekey_change", args=[registered.pk])).text
+    shown = f'<code class="device-key">{registered.masked_key}</code>'
+    assert shown in console and shown in admin_page
+    assert "（登録済みのため末尾2文字のみ表示）" in console
+    assert "（登録済みのため末尾2文字のみ表示）" in admin_page
+    # An unregistered key: in clear on the console, masked in Django admin.
+    listing = client.get(reverse("admin:devicekeys_devicekey_changelist")).text
+    assert f'<code class="device-key">{key_a.masked_key}</code>' in listing
+    assert key_a.key not in listing
