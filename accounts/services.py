@@ -31,6 +31,11 @@ def _normalise(fields: dict) -> dict:
     return {name: (value or "").strip() for name, value in fields.items()}
 
 
+def _profile(*values: str) -> dict[str, str]:
+    """The values of PROFILE_FIELDS, in that order, trimmed, by field name."""
+    return _normalise(dict(zip(PROFILE_FIELDS, values, strict=True)))
+
+
 def user_candidate(contract: Contract, **fields: str) -> User:
     """The unsaved user ID (利用者) that user_create makes of these fields: trimmed,
     the nickname starting as the mail address. The CSV import builds its users here."""
@@ -149,16 +154,7 @@ def user_create(
     """
     contract = Contract.objects.lock(contract)
     USERS_PER_CONTRACT.check(user_count(contract))
-    fields = _normalise(
-        {
-            "login_id": login_id,
-            "email": email,
-            "display_name": display_name,
-            "title": title,
-            "department": department,
-            "phone": phone,
-        }
-    )
+    fields = _profile(login_id, email, display_name, title, department, phone)
     user = user_candidate(contract, **fields)
     _validate(user, password=password)
     if dry_run:
@@ -197,16 +193,7 @@ def user_change(
     password hash). Returns the names of the fields that changed."""
     Contract.objects.lock(contract)
     user = _locked_user(contract, user)
-    fields = _normalise(
-        {
-            "login_id": login_id,
-            "email": email,
-            "display_name": display_name,
-            "title": title,
-            "department": department,
-            "phone": phone,
-        }
-    )
+    fields = _profile(login_id, email, display_name, title, department, phone)
     changes = _apply(user, fields, PROFILE_FIELDS)
     _validate(user, password=password or None)
     if password:
