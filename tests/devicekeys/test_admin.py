@@ -5,6 +5,7 @@ from django.urls import reverse
 from audit.actions import Action
 from audit.models import AuditEntry
 from devicekeys import services
+from devicekeys.models import DeviceKey
 from devicekeys.rules import Status
 from tests.conftest import SETUP
 
@@ -41,3 +42,25 @@ def test_admin_shows_the_key_as_the_console_does_but_always_masked(
     listing = client.get(reverse("admin:devicekeys_devicekey_changelist")).text
     assert f'<code class="device-key">{key_a.masked_key}</code>' in listing
     assert key_a.key not in listing
+
+
+def test_stopping_a_key_deleted_meanwhile_is_a_message_not_an_error(
+    client, support_staff, key_a, monkeypatch
+):
+    from devicekeys import admin as key_admin
+
+    stop = services.device_key_stop
+
+    def console_deletes_it_first(*, contract, key, actor):
+        DeviceKey.objects.filter(pk=key.pk).delete()
+        return stop(contract=contract, key=key, actor=actor)
+
+    monkeypatch.setattr(key_admin.services, "device_key_stop", console_deletes_it_first)
+    client.force_login(support_staff)
+    response = client.post(
+        reverse("admin:devicekeys_devicekey_changelist"),
+        {"action": "stop_keys", "_selected_action": [key_a.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "0件の端末認証キーを停止しました" in response.text

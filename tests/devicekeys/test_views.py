@@ -612,3 +612,24 @@ def test_another_contracts_key_detail_is_404(admin_client_a, key_b):
 def test_the_detail_is_read_only(admin_client_a, key_a, key_b):
     assert admin_client_a.post(url("key-detail", key_a)).status_code == 405
     assert admin_client_a.post(url("key-detail", key_b)).status_code == 404
+
+
+@pytest.mark.parametrize("action", ["key-reissue", "key-stop", "key-delete"])
+def test_a_key_deleted_while_the_view_runs_is_a_404_and_nothing_else_changes(
+    admin_client_a, key_a, action, monkeypatch
+):
+    """Another administrator's 削除 lands between the view's lookup and its service: the
+    service finds no row (DeviceKeyNotFound) and the browser gets the 404 page."""
+    from devicekeys import views
+
+    looked_up = views.access_device_key
+
+    def lookup_then_lose_the_row(contract, pk):
+        key = looked_up(contract, pk)
+        DeviceKey.objects.filter(pk=pk).delete()
+        return key
+
+    monkeypatch.setattr(views, "access_device_key", lookup_then_lose_the_row)
+    response = admin_client_a.post(reverse(f"devicekeys:{action}", args=[key_a.pk]))
+    assert response.status_code == 404
+    assert not DeviceKey.objects.exists()
