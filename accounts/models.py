@@ -221,8 +221,9 @@ class ImportJob(ContractScopedModel):
     constraint holds it), and the report names lines, login IDs and columns only.
     """
 
-    # A running job refreshes heartbeat_at at least every few seconds; one silent
-    # for this long belongs to a worker that died, and nothing of it was committed.
+    # The worker running a job refreshes heartbeat_at every 20 seconds whatever it is
+    # doing (csvimport.tasks.HEARTBEAT_INTERVAL); a job silent for this long belongs
+    # to a worker that died, and nothing of it was committed.
     RUNNING_LEASE = timedelta(minutes=2)
     # The one task worker runs imports one after another (and the mail between
     # them): a queued job may wait for others; after this long it is given up.

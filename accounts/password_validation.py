@@ -6,7 +6,9 @@ create_contract, Django admin, a user's own password change) applies the same
 rules through `django.contrib.auth.password_validation.validate_password`.
 Each rule raises its own message and code, so the screen names the broken rule.
 
-Pure functions of the password (and the user's login ID): no database.
+Pure functions of the password (and the user's login ID): no database. Every rule's
+work grows at most linearly with the length of the password, and `validate_password`
+checks the length first: a password longer than MAX_LENGTH gets only that error.
 """
 
 import re
@@ -15,6 +17,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
+from django.contrib.auth import password_validation as django_password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -39,17 +42,30 @@ class LengthValidator:
                 code="password_characters",
             )
         if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-            raise ValidationError(
-                _("パスワードは%(min)d文字以上%(max)d文字以内で入力してください。"),
-                code="password_length",
-                params={"min": MIN_LENGTH, "max": MAX_LENGTH},
-            )
+            raise self.length_error()
+
+    @staticmethod
+    def length_error() -> ValidationError:
+        return ValidationError(
+            _("パスワードは%(min)d文字以上%(max)d文字以内で入力してください。"),
+            code="password_length",
+            params={"min": MIN_LENGTH, "max": MAX_LENGTH},
+        )
 
     def get_help_text(self):
         return _("%(min)d文字以上%(max)d文字以内で入力してください（半角英数字と記号）。") % {
             "min": MIN_LENGTH,
             "max": MAX_LENGTH,
         }
+
+
+def validate_password(password: str, user=None) -> None:
+    """Every rule of AUTH_PASSWORD_VALIDATORS, each broken one named, with the length
+    first: a password longer than MAX_LENGTH gets only the length error, and no other
+    rule reads it (a 100,000-character password costs one len())."""
+    if len(password) > MAX_LENGTH:
+        raise LengthValidator.length_error()
+    django_password_validation.validate_password(password, user)
 
 
 class CharacterKindsValidator:
@@ -89,12 +105,28 @@ def common_english_words() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def find_common_word(password: str) -> str | None:
-    """The first common English word (4+ letters) inside the password, if any."""
-    words = common_english_words()
+@cache
+def common_word_lengths() -> tuple[int, ...]:
+    """The lengths the common words have (4 to a little over 10), shortest first."""
+    return tuple(sorted({len(word) for word in common_english_words()}))
+
+
+def find_common_word(password: str, *, words=None) -> str | None:
+    """The first common English word (4+ letters) inside the password, if any: the
+    one that starts first, the shortest of those starting there.
+
+    Only substrings of the words' own lengths are looked up, so the work grows with
+    the length of the password times the number of distinct word lengths (about a
+    dozen), not with its square or cube. `words` stands in for the word list in the
+    tests that count the lookups."""
+    words = common_english_words() if words is None else words
+    lengths = common_word_lengths()
     lowered = password.lower()
     for start in range(len(lowered)):
-        for end in range(start + RUN_LENGTH, len(lowered) + 1):
+        for length in lengths:
+            end = start + length
+            if end > len(lowered):
+                break
             if lowered[start:end] in words:
                 return lowered[start:end]
     return None

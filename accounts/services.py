@@ -10,13 +10,13 @@ core.actors.System naming the command or process.
 """
 
 from axes.utils import reset as axes_reset
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.exceptions import UserNotFound
 from accounts.models import PROFILE_FIELDS, USERS_PER_CONTRACT, Actor, Contract, Role, User
+from accounts.password_validation import validate_password
 from accounts.selectors import login_id_is_taken, user_count
 from audit import services as audit
 from audit.actions import Action
@@ -43,15 +43,37 @@ def user_candidate(contract: Contract, **fields: str) -> User:
     return User(contract=contract, role=Role.USER, nickname=fields["email"], **fields)
 
 
+def _length_errors(user: User) -> dict[str, list[ValidationError]]:
+    """The fields whose value is longer than the field holds, each with its length
+    error only (the login ID's own length rule, else Django's): no other rule reads
+    such a value, so its cost does not grow with what was sent."""
+    errors = {}
+    for field in user._meta.concrete_fields:
+        value = getattr(user, field.attname)
+        if field.max_length is None or not isinstance(value, str):
+            continue
+        if len(value) <= field.max_length:
+            continue
+        for validator in field.validators:  # the field's own rules, then max_length
+            try:
+                validator(value)
+            except ValidationError as error:
+                if error.code.endswith("length"):
+                    errors[field.name] = [error]
+                    break
+    return errors
+
+
 def user_field_errors(user: User, *, password: str | None) -> dict[str, list[ValidationError]]:
     """The rules of a user ID's fields that need no database, by field name: formats
     and lengths from the model fields' validators, and (when a password is given)
-    every validator of AUTH_PASSWORD_VALIDATORS. The CSV import checks each line here
-    and the login IDs of all lines at once against the database."""
-    errors: dict[str, list] = {}
+    every validator of AUTH_PASSWORD_VALIDATORS. Lengths come first: a value too long
+    gets only that error. The CSV import checks each line here and the login IDs of
+    all lines at once against the database."""
+    errors = _length_errors(user)
     try:
         user.full_clean(
-            exclude=["password", "contract", "last_login"],
+            exclude=["password", "contract", "last_login", *errors],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -59,7 +81,7 @@ def user_field_errors(user: User, *, password: str | None) -> dict[str, list[Val
         errors.update(error.error_dict)
     if password is not None:
         try:
-            password_validation.validate_password(password, user)
+            validate_password(password, user)
         except ValidationError as error:
             errors["password"] = error.error_list
     return errors

@@ -21,7 +21,10 @@ PHONE_CHARACTERS = re.compile(r"[0-9+-]+")
 
 
 def validate_login_id(value: str) -> None:
-    """ログインID: 4–60 half-width letters, digits and @ . _ -, starting with a letter or digit"""
+    """ログインID: 4–60 half-width letters, digits and @ . _ -, starting with a letter or
+    digit. Too long is checked first, so that a long value gets only that error."""
+    if len(value) > LOGIN_ID_MAX_LENGTH:
+        _login_id_length()
     if not LOGIN_ID_CHARACTERS.fullmatch(value):
         raise ValidationError(
             _("ログインIDには半角英数字と記号（@ . _ -）のみ使用できます。"),
@@ -32,12 +35,16 @@ def validate_login_id(value: str) -> None:
             _("ログインIDは半角英数字で始めてください。"),
             code="login_id_first_character",
         )
-    if not LOGIN_ID_MIN_LENGTH <= len(value) <= LOGIN_ID_MAX_LENGTH:
-        raise ValidationError(
-            _("ログインIDは%(min)d～%(max)d文字で入力してください。"),
-            code="login_id_length",
-            params={"min": LOGIN_ID_MIN_LENGTH, "max": LOGIN_ID_MAX_LENGTH},
-        )
+    if len(value) < LOGIN_ID_MIN_LENGTH:
+        _login_id_length()
+
+
+def _login_id_length():
+    raise ValidationError(
+        _("ログインIDは%(min)d～%(max)d文字で入力してください。"),
+        code="login_id_length",
+        params={"min": LOGIN_ID_MIN_LENGTH, "max": LOGIN_ID_MAX_LENGTH},
+    )
 
 
 def validate_phone(value: str) -> None:

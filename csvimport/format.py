@@ -10,7 +10,10 @@ data from line 1. Beyond the guide:
   doubled quotes and line breaks);
 - blank lines (and lines of empty fields, as Excel writes them) are ignored;
   white space around every field is trimmed (full-width spaces too);
-- a first line that looks like a header row is reported as one.
+- a first line that looks like a header row is reported as one;
+- a field longer than the console accepts in its column (ログインID 60, パスワード 32,
+  メールアドレス 254 characters) is reported at its line, and no rule reads that
+  line: checking a file costs what its size allows, however long a field is.
 
 A file that cannot be read at all (empty, too large, binary, in another
 encoding, too many lines) raises FileRejected with a message for the
@@ -27,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import USERS_PER_CONTRACT
+from accounts import password_validation
+from accounts.models import USERS_PER_CONTRACT, User
 
 MAX_BYTES = 1024 * 1024  # 1 MiB: 999 lines of the longest fields fit in a fifth of it
 MAX_LINES = USERS_PER_CONTRACT.maximum  # more lines could never be created in one contract
@@ -37,6 +41,16 @@ COLUMN_LABELS = {
     "password": _("パスワード"),
     "email": _("メールアドレス"),
 }
+# The longest value the console accepts in each column: a longer field is refused
+# as it is read, before any rule runs on its line.
+MAX_FIELD_LENGTHS = {
+    "login_id": User._meta.get_field("login_id").max_length,
+    "password": password_validation.MAX_LENGTH,
+    "email": User._meta.get_field("email").max_length,
+}
+FIELD_TOO_LONG = _("%(column)sが長すぎます（%(length)s文字）。%(max)d文字以内で記入してください。")
+# What a report keeps of a login ID that is too long to be one.
+REPORTED_LOGIN_ID_LENGTH = MAX_FIELD_LENGTHS["login_id"]
 ENCODINGS = {"auto": _("自動判別"), "utf-8": _("UTF-8"), "cp932": _("Shift_JIS（CP932）")}
 # What the administrator saves from Excel as "CSV UTF-8": the template file is this
 # BOM alone, so that Excel opens it (and saves it again) as UTF-8.
@@ -252,9 +266,13 @@ def _split(text: str, encoding: str) -> ParsedFile:
                         "3項目をコンマ区切りで記入してください。"
                     )
                     % {"count": len(fields)},
-                    login_id=fields[0],
+                    login_id=reported_login_id(fields[0]),
                 )
             )
+            continue
+        too_long = _too_long(start, fields)
+        if too_long:
+            problems += too_long
             continue
         lines.append(ImportLine(start, *fields))
     if not records:
@@ -262,6 +280,28 @@ def _split(text: str, encoding: str) -> ParsedFile:
     return ParsedFile(
         encoding=encoding, lines=lines, problems=problems, records=records, header=header
     )
+
+
+def _too_long(line: int, fields: list[str]) -> list[Problem]:
+    """A Problem for each field of the line longer than its column accepts."""
+    return [
+        Problem(
+            line,
+            column,
+            FIELD_TOO_LONG
+            % {"column": COLUMN_LABELS[column], "length": f"{len(value):,}", "max": limit},
+            reported_login_id(fields[0]),
+        )
+        for column, value in zip(COLUMNS, fields, strict=True)
+        if len(value) > (limit := MAX_FIELD_LENGTHS[column])
+    ]
+
+
+def reported_login_id(value: str) -> str:
+    """A login ID as a report shows it: cut short (with …) when longer than any can be."""
+    if len(value) <= REPORTED_LOGIN_ID_LENGTH:
+        return value
+    return value[:REPORTED_LOGIN_ID_LENGTH] + "…"
 
 
 def looks_like_header(fields: list[str]) -> bool:

@@ -13,11 +13,12 @@ job's row and never sits in the task queue.
 
 import logging
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from functools import partial
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
@@ -32,8 +33,11 @@ logger = logging.getLogger(__name__)
 # Below the mails (priority 0): a worker picks up the mails waiting before it
 # starts an import, which keeps it busy for up to a couple of minutes.
 IMPORT_PRIORITY = -10
-# How often a job writes its progress (and heartbeat) at most, in seconds.
+# How often a job writes its progress at most, in seconds.
 PROGRESS_INTERVAL = 1.0
+# How often the worker holding a job refreshes its heartbeat, in seconds, whatever the
+# import is doing: well within ImportJob.RUNNING_LEASE (2 minutes).
+HEARTBEAT_INTERVAL = 20.0
 
 IMPORT_IN_PROGRESS = _(
     "この契約のCSVインポートを処理しています。終わってから、もう一度お試しください。"
@@ -127,7 +131,7 @@ def import_job_run(*, job_id: int) -> str:
     content, job.content = bytes(job.content), None
     progress = _JobProgress(job_id)
     try:
-        with translation.override(job.language):
+        with _Heartbeat(job_id), translation.override(job.language):
             result = user_import(
                 contract=job.contract,
                 actor=job.actor or WORKER,
@@ -156,6 +160,45 @@ def import_job_run(*, job_id: int) -> str:
         len(result.problems),
     )
     return progress.status
+
+
+class _Heartbeat:
+    """While this worker holds a job, a thread refreshes the job's heartbeat every
+    HEARTBEAT_INTERVAL, whatever the import is doing (a long line, the hashing, the
+    final transaction): the lease (ImportJob.RUNNING_LEASE) runs out only when the
+    worker is gone, never while it still works. The thread stops when the job ends
+    or is no longer running, and closes its own database connection."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"import-job-{job_id}-heartbeat", daemon=True
+        )
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        running = ImportJob.objects.filter(pk=self.job_id, status=ImportStatus.RUNNING)
+        try:
+            while not self._stop.wait(HEARTBEAT_INTERVAL):
+                try:
+                    if not running.update(heartbeat_at=timezone.now()):
+                        return  # ended, or given up: nothing more to keep alive
+                except DatabaseError as error:  # the database busy or away a moment
+                    logger.warning(
+                        "Import job %s: heartbeat not written (%s)",
+                        self.job_id,
+                        type(error).__name__,
+                    )
+        finally:
+            connections.close_all()  # this thread's connections only
 
 
 class _JobProgress(ImportObserver):
