@@ -3,7 +3,10 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts import throttling
 from accounts.models import PROFILE_FIELDS, User
+
+ACCOUNT_THROTTLED = "account_throttled"  # the code of the ceiling's error
 
 
 class SignInForm(AuthenticationForm):
@@ -28,6 +31,17 @@ class SignInForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip()
+
+    def clean(self):
+        """The account-wide ceiling first: during its delay no password is read, and
+        the attempt counts nowhere (accounts.throttling)."""
+        login_id = self.cleaned_data.get("username")
+        wait = throttling.refused_for(login_id) if login_id else None
+        if wait:
+            raise forms.ValidationError(throttling.refused_message(wait), code=ACCOUNT_THROTTLED)
+        data = super().clean()
+        throttling.reset(self.get_user())  # a right password ends the run of failures
+        return data
 
 
 def _model_field(name: str, **overrides):

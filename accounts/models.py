@@ -170,6 +170,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMINISTRATOR and self.contract_id is not None
 
 
+class SignInFailures(models.Model):
+    """Failed sign-ins of one account from any address, for the account-wide ceiling
+    (accounts.throttling, the one module that reads and writes it): counted until a
+    quiet window or a sign-in ends the run."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    failures = models.PositiveIntegerField(_("ログイン失敗回数"), default=0)
+    last_failure_at = models.DateTimeField(_("最後の失敗日時"), null=True, blank=True)
+    refused_until = models.DateTimeField(_("制限終了日時"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("通知日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ログイン失敗")
+        verbose_name_plural = _("ログイン失敗")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.failures}"
+
+
 # Who changes data (every service's required `actor`): a signed-in account, or the
 # console itself by name (core.actors).
 Actor = User | System

@@ -240,7 +240,6 @@ def user_change(
 
 # What a user ID changes on their own (the guide: fields D–G, and the nickname).
 SELF_SERVICE_FIELDS = ("nickname", "display_name", "title", "department", "phone")
-CURRENT_PASSWORD_WRONG = _("現在のパスワードが正しくありません。")
 
 
 @transaction.atomic
@@ -285,17 +284,15 @@ def user_profile_change(
 
 
 @transaction.atomic
-def user_password_change(
-    *, contract: Contract, actor: Actor, user: User, current_password: str, password: str
-) -> User:
-    """The user ID's own パスワード変更: the current password must be right and the new
-    one pass every password validator. Every session of the user ends (Django checks
-    each against the password hash); the caller keeps its own with
+def user_password_change(*, contract: Contract, actor: Actor, user: User, password: str) -> User:
+    """The user ID's own パスワード変更: the new password must pass every password
+    validator. The caller has checked the current password the way a sign-in is
+    checked (accounts.throttling.verify_password: throttled, counted, recorded), as
+    the password change form does. Every session of the user ends (Django checks each
+    against the password hash); the caller keeps its own with
     update_session_auth_hash(user) on the user returned. Registered devices stay
     registered."""
     user = _locked_user(contract, user)
-    if not user.check_password(current_password):
-        raise ValidationError({"current_password": CURRENT_PASSWORD_WRONG}, code="wrong_password")
     _validate(user, password=password)
     user.set_password(password)
     _save(user)

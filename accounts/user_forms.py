@@ -5,9 +5,13 @@ from the administrator's form, so a rule is written once."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import UserForm
+from accounts import throttling
+from accounts.exceptions import AccountThrottled
+from accounts.forms import ACCOUNT_THROTTLED, UserForm
 from accounts.models import User
 from accounts.services import SELF_SERVICE_FIELDS
+
+CURRENT_PASSWORD_WRONG = _("現在のパスワードが正しくありません。")
 
 
 class ProfileForm(forms.Form):
@@ -28,7 +32,9 @@ class ProfileForm(forms.Form):
 
 
 class PasswordChangeForm(forms.Form):
-    """パスワード変更: the current password, and the new one twice."""
+    """パスワード変更: the current password, and the new one twice. The current password
+    is checked as a sign-in is (accounts.throttling.verify_password): a wrong one is a
+    failed sign-in of the account, throttled per address and account alike."""
 
     current_password = forms.CharField(
         label=_("現在のパスワード"),
@@ -39,10 +45,25 @@ class PasswordChangeForm(forms.Form):
     password_confirm = UserForm.base_fields["password_confirm"]
     password_rules = UserForm.password_rules
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, request, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request = request
         self.fields["password"].label = _("新しいパスワード")
         self.fields["password_confirm"].label = _("新しいパスワード（確認）")
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        try:
+            right = throttling.verify_password(
+                self.request, user=self.request.user, password=password
+            )
+        except AccountThrottled as refused:
+            raise forms.ValidationError(
+                throttling.refused_message(refused.wait), code=ACCOUNT_THROTTLED
+            ) from None
+        if not right:
+            raise forms.ValidationError(CURRENT_PASSWORD_WRONG, code="wrong_password")
+        return password
 
     def clean(self):
         data = super().clean()

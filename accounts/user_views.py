@@ -12,8 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
+from accounts.forms import ACCOUNT_THROTTLED
 from accounts.guards import user_required
 from accounts.user_forms import PasswordChangeForm, ProfileForm
+from accounts.views import password_change_page
 
 
 @user_required
@@ -54,15 +56,15 @@ def profile_edit(request):
 @sensitive_post_parameters("current_password", "password", "password_confirm")
 @user_required
 def password_change(request):
-    """パスワード変更: other sessions end; this one and this device's registration stay."""
-    form = PasswordChangeForm(request.POST if request.method == "POST" else None)
+    """パスワード変更: the current password is checked as a sign-in is (throttled, counted,
+    in ログ管理); other sessions end; this one and this device's registration stay."""
+    form = PasswordChangeForm(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_password_change(
                 contract=request.contract,
                 actor=request.user,
                 user=request.user,
-                current_password=form.cleaned_data["current_password"],
                 password=form.cleaned_data["password"],
             )
         except ValidationError as error:
@@ -74,5 +76,5 @@ def password_change(request):
                 _("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。"),
             )
             return redirect("accounts:user-home")
-    context = {"title": _("パスワード変更"), "form": form}
-    return render(request, "accounts/password_change.html", context)
+    status = 429 if form.has_error("current_password", ACCOUNT_THROTTLED) else 200
+    return password_change_page(request, form, status=status)

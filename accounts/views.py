@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET
 
 from accounts import selectors, services
 from accounts.auth import axes_username
-from accounts.forms import SignInForm, UserChangeForm, UserForm
+from accounts.forms import ACCOUNT_THROTTLED, SignInForm, UserChangeForm, UserForm
 from accounts.guards import administrator_required
 from accounts.models import USERS_PER_CONTRACT, Role, user_field_label
 from accounts.selectors import access_user
+from accounts.user_forms import PasswordChangeForm
 from core.csvsafe import csv_download
 from core.exceptions import LimitReached
 from devicekeys import signin as device_sign_in
@@ -35,6 +36,12 @@ class SignInView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         return landing_url(self.request.user)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, ACCOUNT_THROTTLED):
+            response.status_code = 429  # as django-axes answers its own lockout
+        return response
 
     def form_valid(self, form):
         user = form.get_user()
@@ -67,15 +74,24 @@ def console(request):
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """What django-axes shows a throttled sign-in: the login page with the reason."""
+    """What django-axes shows a throttled password check: the sign-in page with the
+    reason, or, for a signed-in user ID's current password (パスワード変更), that page
+    with the same reason."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    form = SignInForm(request, initial={"username": axes_username(request, credentials)})
     message = _(
         "ログインに続けて失敗したため、このログインIDでのログインを一時的に制限しています。"
         "%(minutes)d分後にもう一度お試しください。"
     ) % {"minutes": minutes}
+    if request.user.is_authenticated:
+        return password_change_page(request, PasswordChangeForm(request), message, status=429)
+    form = SignInForm(request, initial={"username": axes_username(request, credentials)})
     context = {"form": form, "locked_message": message, "title": _("ログイン")}
     return render(request, "accounts/login.html", context, status=429)
+
+
+def password_change_page(request, form, locked_message="", *, status=200):
+    context = {"title": _("パスワード変更"), "form": form, "locked_message": locked_message}
+    return render(request, "accounts/password_change.html", context, status=status)
 
 
 # --- 利用者ID管理 ---------------------------------------------------------------

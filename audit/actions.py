@@ -28,5 +28,6 @@ class Action(models.TextChoices):
     SIGN_IN_THROTTLED = "sign_in_throttled", _("ログイン制限")
     SIGN_OUT = "sign_out", _("ログアウト")
     SIGN_IN_THROTTLE_LIFTED = "sign_in_throttle_lifted", _("ログイン制限解除")
+    ACCOUNT_THROTTLED = "account_throttled", _("ログイン失敗の多発による制限")
     MAIL_RESENT = "mail_resent", _("通知メール再送")
     LOG_PRUNED = "log_pruned", _("ログ削除")

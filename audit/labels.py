@@ -21,7 +21,7 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import SignInFailures, User
 from audit.actions import Action
 from devicekeys.models import AccessSetting, DeviceKey, WrongEntryCounter
 from devicekeys.rules import Refusal
@@ -51,6 +51,7 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.SIGN_IN_THROTTLED: None,
     Action.SIGN_OUT: None,
     Action.SIGN_IN_THROTTLE_LIFTED: None,
+    Action.ACCOUNT_THROTTLED: SignInFailures,
     Action.MAIL_RESENT: None,
     Action.LOG_PRUNED: None,
 }
@@ -65,6 +66,7 @@ OTHER_NAMES = {
     "older_than_days": _("保存期間（日）"),
     "notification": _("通知番号"),
     "reason": _("理由"),
+    "delay_minutes": _("制限時間（分）"),
 }
 OTHER_VALUES = {"reason": dict(Refusal.choices)}
 

@@ -164,14 +164,34 @@ AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field name
 AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
+# django-axes keeps the query and form of a failed attempt: never a password or a key.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "current_password",
+    "password_confirm",
+    "key",
+    "device_key",
+    "token",
+    "client_secret",
+]
+# The account-wide ceiling (accounts/throttling.py), beside the per-address lockout
+# above: from the ACCOUNT_FAILURE_LIMIT-th failed sign-in of one login ID from any
+# addresses, without a quiet ACCOUNT_FAILURE_WINDOW between them, the login ID waits
+# ACCOUNT_FAILURE_DELAY before its next try, doubled at each further failure and never
+# longer than the window; its administrator is mailed once. NIST SP 800-63B asks for a
+# limit of at most 100 consecutive failures of one account.
+ACCOUNT_FAILURE_LIMIT = env.int("ACCOUNT_FAILURE_LIMIT", default=20)
+ACCOUNT_FAILURE_WINDOW = timedelta(minutes=env.int("ACCOUNT_FAILURE_WINDOW_MINUTES", default=60))
+ACCOUNT_FAILURE_DELAY = timedelta(minutes=env.int("ACCOUNT_FAILURE_DELAY_MINUTES", default=1))
 # Behind a TLS proxy, the client address comes from X-Forwarded-For (set AXES_IPWARE_* to trust it).
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
-# Device authentication at sign-in (devicekeys): after this many wrong 端末認証キー from
-# one IP address within AXES_COOLOFF_TIME, whatever the login IDs, that address may
-# enter no key until the period has passed.
+# Device authentication at sign-in (devicekeys): after this many wrong 端末認証キー of
+# one contract from one IP address within AXES_COOLOFF_TIME, whatever the login IDs,
+# that address may enter no key of that contract until the period has passed.
 DEVICE_KEY_IP_FAILURE_LIMIT = env.int("DEVICE_KEY_IP_FAILURE_LIMIT", default=10)
 
 # --- Internationalisation -------------------------------------------------------

@@ -1,6 +1,7 @@
 """CSV files that Excel opens safely: UTF-8 with a BOM (so Japanese Excel reads
 it as UTF-8), CRLF line ends, and every cell that a spreadsheet would take as a
-formula neutralised (OWASP "CSV injection"): a cell starting with = + - @, a
+formula neutralised (OWASP "CSV injection"): a cell starting with = + - @, their
+full-width forms ＝ ＋ － ＠ (Japanese Excel reads them as the half-width ones), a
 tab or a carriage return gets a leading apostrophe.
 
 Every CSV download of the console (利用者ID一覧's CSVエクスポート, ログ管理,
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from django.http import StreamingHttpResponse
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")
 
 
 def neutralise(value) -> str:

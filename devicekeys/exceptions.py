@@ -38,4 +38,9 @@ class NoKeyWaiting(KeyEntryRefused):
 
 
 class TooManyEntries(KeyEntryRefused):
-    """Too many wrong keys from this IP address lately: no key is compared now."""
+    """Too many wrong keys of this contract from this IP address lately: no key is
+    compared now; `retry_after` (a timedelta) says when one may be again."""
+
+    def __init__(self, retry_after):
+        self.retry_after = retry_after
+        super().__init__(f"too many wrong keys, retry after {retry_after}")

@@ -151,16 +151,16 @@ class WrongEntryCounter(ContractScopedModel):
         return f"{self.user_id}: {self.wrong_entries}"
 
 
-class WrongEntryFromAddress(models.Model):
-    """One wrong key entered from an IP address, for the per-address throttle of the
-    key step (devicekeys.wrong_entries; whatever the login ID or contract). Rows older
-    than the period go."""
+class WrongEntryFromAddress(ContractScopedModel):
+    """One wrong key of a contract entered from an IP address, for the per-address
+    throttle of the key step (devicekeys.wrong_entries; whatever the login ID). Rows
+    older than the period go."""
 
     ip = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["ip", "at"]), models.Index(fields=["at"])]
+        indexes = [models.Index(fields=["contract", "ip", "at"]), models.Index(fields=["at"])]
 
     def __str__(self):
         return f"{self.ip} {self.at:%Y-%m-%d %H:%M}"

@@ -357,8 +357,8 @@ class Enrollment:
 @sensitive_variables("entered", "token")
 @transaction.atomic
 def _enter(*, contract, actor, user, entered, ip, user_agent) -> Enrollment | KeyEntryRefused:
-    if wrong_entries.address_blocked(ip):
-        return TooManyEntries()
+    if wait := wrong_entries.address_blocked(contract, ip):
+        return TooManyEntries(wait)
     counter = wrong_entries.lock_counter(contract, user)
     waiting = list(waiting_keys(contract=contract, user=user).select_for_update())
     if not waiting:
@@ -409,8 +409,8 @@ def device_key_enter(
     token, an unnamed key the browser's name, and the administrator a mail when
     アクセス設定 asks for one. Otherwise a KeyEntryRefused is raised: WrongKey
     (counted per login ID and per address: devicekeys.wrong_entries), NoKeyWaiting,
-    or TooManyEntries (too many wrong keys from this IP address, whatever the login
-    ID). A wrong entry is committed before the exception is raised.
+    or TooManyEntries (too many wrong keys of the contract from this IP address,
+    whatever the login ID). A wrong entry is committed before the exception is raised.
     """
     outcome = _enter(
         contract=contract,

@@ -1,7 +1,8 @@
 """The user's side of device authentication: the key step of sign-in. It needs no
 session: it works on the pending sign-in (devicekeys.signin)."""
 
-from django.conf import settings
+import math
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -59,9 +60,9 @@ def device_key(request):
                 signin.abandon(request)
         except NoKeyWaiting:
             pass  # the page says so below
-        except TooManyEntries:
-            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-            form.add_error(None, ENTRIES_THROTTLED % {"minutes": minutes})
+        except TooManyEntries as refused:
+            minutes = math.ceil(refused.retry_after.total_seconds() / 60)
+            form.add_error(None, ENTRIES_THROTTLED % {"minutes": max(minutes, 1)})
             status = 429
         else:
             messages.success(

@@ -7,9 +7,11 @@
   none gets a fourth try. At WRONG_ENTRY_LIMIT (devicekeys.rules) the login ID's
   waiting keys become 無効 (the service does that) and the count starts again; a
   right key starts it again too.
-- **Per IP address**: a wrong key also leaves a WrongEntryFromAddress row. An
-  address with DEVICE_KEY_IP_FAILURE_LIMIT of them within AXES_COOLOFF_TIME may
-  enter no key until the period has passed, whatever the login ID.
+- **Per IP address and contract**: a wrong key also leaves a WrongEntryFromAddress
+  row. An address with DEVICE_KEY_IP_FAILURE_LIMIT of them for one contract within
+  AXES_COOLOFF_TIME may enter no key of that contract until the oldest of them is
+  older than the period, whatever the login ID. Another contract's users behind the
+  same address (an office NAT, a shared building) are not affected.
 
 devicekeys.services.device_key_enter is the only caller at sign-in: it asks
 `address_blocked`, locks the counter (`lock_counter`), compares, and then either
@@ -17,6 +19,7 @@ devicekeys.services.device_key_enter is the only caller at sign-in: it asks
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,13 +44,22 @@ class Counted:
         return 0 if self.invalidates else rules.WRONG_ENTRY_LIMIT - self.after
 
 
-def address_blocked(ip: str | None) -> bool:
-    """Whether this IP address entered DEVICE_KEY_IP_FAILURE_LIMIT wrong keys within the
-    period (AXES_COOLOFF_TIME), whatever the login IDs. Older rows are dropped."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
+def address_blocked(contract: Contract, ip: str | None) -> timedelta | None:
+    """How long this IP address must wait before it may enter a key of this contract
+    again, when it entered DEVICE_KEY_IP_FAILURE_LIMIT wrong keys of the contract
+    within the period (AXES_COOLOFF_TIME), whatever the login IDs; None when it may
+    enter one now. Rows older than the period are dropped."""
+    now = timezone.now()
+    since = now - settings.AXES_COOLOFF_TIME
     WrongEntryFromAddress.objects.filter(at__lt=since).delete()
-    recent = WrongEntryFromAddress.objects.filter(ip=ip, at__gte=since).count()
-    return recent >= settings.DEVICE_KEY_IP_FAILURE_LIMIT
+    limit = settings.DEVICE_KEY_IP_FAILURE_LIMIT
+    recent = WrongEntryFromAddress.objects.for_contract(contract).filter(ip=ip, at__gte=since)
+    # The address may enter a key again once all but limit - 1 of its entries are
+    # older than the period: when the newest of the ones that must age out does.
+    newest = recent.order_by("-at").values_list("at", flat=True)[limit - 1 : limit]
+    for at in newest:
+        return at + settings.AXES_COOLOFF_TIME - now
+    return None
 
 
 def lock_counter(contract: Contract, user: User) -> WrongEntryCounter:
@@ -61,7 +73,7 @@ def lock_counter(contract: Contract, user: User) -> WrongEntryCounter:
 
 def count_wrong(counter: WrongEntryCounter, *, ip: str | None) -> Counted:
     """Count one wrong entry on the locked `counter` and from the address `ip`."""
-    WrongEntryFromAddress.objects.create(ip=ip)
+    WrongEntryFromAddress.objects.create(contract_id=counter.contract_id, ip=ip)
     after, invalidates = rules.after_wrong_entry(counter.wrong_entries)
     counted = Counted(before=counter.wrong_entries, after=after, invalidates=invalidates)
     counter.wrong_entries = 0 if invalidates else after

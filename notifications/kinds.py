@@ -16,6 +16,7 @@ class Kind(models.TextChoices):
     DEVICE_KEY_ISSUED = "device_key_issued", _("端末認証キー発行")
     DEVICE_KEY_REISSUED = "device_key_reissued", _("端末認証キー再発行")
     DEVICE_KEY_REGISTERED = "device_key_registered", _("端末認証キー登録")
+    SIGN_IN_FAILURES = "sign_in_failures", _("ログイン失敗の多発")
 
 
 USER_CREATED = Kind.USER_CREATED
@@ -24,6 +25,7 @@ USER_DELETED = Kind.USER_DELETED
 DEVICE_KEY_ISSUED = Kind.DEVICE_KEY_ISSUED
 DEVICE_KEY_REISSUED = Kind.DEVICE_KEY_REISSUED
 DEVICE_KEY_REGISTERED = Kind.DEVICE_KEY_REGISTERED
+SIGN_IN_FAILURES = Kind.SIGN_IN_FAILURES
 
 # The context each kind takes: name -> (type, required). Nothing else is accepted,
 # so no mail can ever be given a password to carry.
@@ -39,6 +41,12 @@ CONTEXT = {
         "key_login_id": (str, True),
         "device_name": (str, True),
         "ip_address": (str, True),
+    },
+    # To the administrator (or the account itself): a login ID's sign-ins keep failing.
+    Kind.SIGN_IN_FAILURES: {
+        "target_login_id": (str, True),
+        "failures": (int, True),
+        "window_minutes": (int, True),
     },
 }
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts import services as accounts
+from accounts import throttling
 from audit import labels
 from audit.actions import Action
 from audit.models import AuditEntry
@@ -36,7 +37,7 @@ def test_every_action_names_the_model_of_its_changes():
 
 
 @pytest.fixture
-def every_change(admin_a, contract_a, users_a, django_capture_on_commit_callbacks):
+def every_change(admin_a, contract_a, users_a, django_capture_on_commit_callbacks, settings):
     """One entry of each kind a service records with changes, made through the services."""
     taro, hana = users_a
     user = accounts.user_create(
@@ -65,13 +66,7 @@ def every_change(admin_a, contract_a, users_a, django_capture_on_commit_callback
     accounts.user_profile_change(
         contract=contract_a, actor=taro, user=taro, nickname="たろう", display_name="太郎"
     )
-    accounts.user_password_change(
-        contract=contract_a,
-        actor=taro,
-        user=taro,
-        current_password=PASSWORD,
-        password="Hn5vRt2Wq8",
-    )
+    accounts.user_password_change(contract=contract_a, actor=taro, user=taro, password="Hn5vRt2Wq8")
     user_import(contract=contract_a, actor=admin_a, content=good_file(), file_name="a.csv")
     key = keys.device_key_issue(contract=contract_a, user=taro, actor=admin_a)
     key = keys.device_key_rename(contract=contract_a, key=key, device_name="PC", actor=admin_a)
@@ -99,6 +94,8 @@ def every_change(admin_a, contract_a, users_a, django_capture_on_commit_callback
         Notification.objects.update(status=Status.FAILED)
         notification_resend(notifications=Notification.objects.all(), actor=admin_a)
     audit_prune(older_than_days=400, actor=actors.command("prune_audit_log"))
+    settings.ACCOUNT_FAILURE_LIMIT = 1
+    throttling.count_failure("hana-a")  # the account-wide ceiling's first delay
     accounts.user_delete(contract=contract_a, actor=admin_a, user=user)
     assert DeviceKey.objects.filter(status=rules.Status.INVALID).exists()
     return list(AuditEntry.objects.exclude(changes={}).order_by("pk"))

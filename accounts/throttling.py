@@ -1,0 +1,139 @@
+"""The account-wide ceiling on failed sign-ins, beside django-axes' per-address lockout.
+
+django-axes refuses a (login ID, IP address) pair after AXES_FAILURE_LIMIT failures
+within AXES_COOLOFF_TIME. An attacker with many addresses gets that many guesses
+from each; this ceiling counts the failures of one account from any address:
+
+- each failure of an existing account counts (an unknown login ID keeps no row);
+  a run of failures ends at a right password or after ACCOUNT_FAILURE_WINDOW without
+  a failure, counted from the end of the last delay;
+- from the ACCOUNT_FAILURE_LIMIT-th failure of a run, the login ID may sign in (or
+  have its password checked anywhere) only after a delay: ACCOUNT_FAILURE_DELAY,
+  doubled at each further failure, never longer than the window, so that a
+  stranger can never lock the owner out for longer than the window at a time;
+- an attempt during the delay is refused before any password is read: it is not a
+  failure, counts nowhere and does not lengthen the delay;
+- the first time a run reaches the limit, the administrator of the contract (an
+  administrator or support staff themselves) is mailed, and ログ管理 records each
+  delay.
+
+docs/SECURITY.md says how the two limits combine.
+"""
+
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.exceptions import AccountThrottled
+from accounts.models import Role, SignInFailures, User
+from audit import services as audit
+from audit.actions import Action
+from core.actors import System
+from notifications import kinds
+from notifications.services import notify
+
+CEILING = System("sign-in ceiling")
+REFUSED = _(
+    "このログインIDはログインの失敗が続いたため、一時的にログインを制限しています。"
+    "%(minutes)d分後にもう一度お試しください。"
+)
+
+
+def refused_message(wait: timedelta) -> str:
+    """What the sign-in page (and every other password check) says during a delay."""
+    return REFUSED % {"minutes": max(math.ceil(wait.total_seconds() / 60), 1)}
+
+
+def verify_password(request, *, user: User, password: str) -> bool:
+    """Whether `password` is `user`'s, checked the way a sign-in is: the ceiling first
+    (AccountThrottled during a delay, and no password is read), then Django's
+    authenticate() through django-axes, so that a wrong password counts as a failed
+    sign-in of the account (per address and here), locks alike, and is recorded in
+    ログ管理. The one way the console checks a password outside the sign-in form."""
+    wait = refused_for(user.login_id)
+    if wait:
+        raise AccountThrottled(wait)
+    return authenticate(request, username=user.login_id, password=password) == user
+
+
+def refused_for(login_id: str) -> timedelta | None:
+    """How long this login ID must wait before it may sign in again, or None."""
+    refused_until = (
+        SignInFailures.objects.filter(user__in=User.objects.with_login_id(login_id))
+        .values_list("refused_until", flat=True)
+        .first()
+    )
+    if refused_until is None:
+        return None
+    wait = refused_until - timezone.now()
+    return wait if wait > timedelta(0) else None
+
+
+def delay_after(failures: int) -> timedelta | None:
+    """The delay after the `failures`-th failure of a run (None below the limit)."""
+    over = failures - settings.ACCOUNT_FAILURE_LIMIT
+    if over < 0:
+        return None
+    delay = settings.ACCOUNT_FAILURE_DELAY * 2 ** min(over, 32)
+    return min(delay, settings.ACCOUNT_FAILURE_WINDOW)
+
+
+@transaction.atomic
+def count_failure(login_id: str) -> None:
+    """A sign-in (or a password check) of this login ID failed."""
+    user = User.objects.with_login_id(login_id).select_related("contract").first()
+    if user is None:
+        return
+    SignInFailures.objects.bulk_create([SignInFailures(user=user)], ignore_conflicts=True)
+    row = SignInFailures.objects.select_for_update().get(user=user)
+    now = timezone.now()
+    last = max(filter(None, [row.last_failure_at, row.refused_until]), default=None)
+    if last and now - last > settings.ACCOUNT_FAILURE_WINDOW:  # quiet for a window: a new run
+        row.failures, row.refused_until, row.notified_at = 0, None, None
+    row.failures += 1
+    row.last_failure_at = now
+    delay = delay_after(row.failures)
+    if delay is not None:
+        row.refused_until = now + delay
+        audit.record(
+            Action.ACCOUNT_THROTTLED,
+            contract=user.contract,
+            actor=CEILING,
+            target=user.login_id,
+            changes={
+                "failures": ["", row.failures],
+                "delay_minutes": ["", _minutes(delay)],
+            },
+        )
+        if row.notified_at is None:
+            row.notified_at = now
+            notify(
+                kinds.SIGN_IN_FAILURES,
+                user=_told(user),
+                target_login_id=user.login_id,
+                failures=row.failures,
+                window_minutes=_minutes(settings.ACCOUNT_FAILURE_WINDOW),
+            )
+    row.save()
+
+
+def reset(user: User) -> None:
+    """A right password at the sign-in page ends the run of failures."""
+    SignInFailures.objects.filter(user=user).delete()
+
+
+def _told(user: User) -> User:
+    """Who is mailed about an account's failures: the contract's administrator for a
+    user ID, the account itself for an administrator or support staff."""
+    if user.role != Role.USER:
+        return user
+    return User.objects.for_contract(user.contract).get(role=Role.ADMINISTRATOR)
+
+
+def _minutes(delay: timedelta) -> int:
+    return max(int(delay.total_seconds() // 60), 1)
