@@ -49,16 +49,23 @@ def refused_message(wait: timedelta) -> str:
     return REFUSED % {"minutes": max(math.ceil(wait.total_seconds() / 60), 1)}
 
 
-def verify_password(request, *, user: User, password: str) -> bool:
-    """Whether `password` is `user`'s, checked the way a sign-in is: the ceiling first
-    (AccountThrottled during a delay, and no password is read), then Django's
-    authenticate() through django-axes, so that a wrong password counts as a failed
-    sign-in of the account (per address and here), locks alike, and is recorded in
-    ログ管理. The one way the console checks a password outside the sign-in form."""
-    wait = refused_for(user.login_id)
+def check_password(request, *, login_id: str, password: str) -> User | None:
+    """The account of this login ID and password, or None, checked the way a sign-in
+    is: the ceiling first (AccountThrottled during a delay, and no password is read),
+    then Django's authenticate() through django-axes, so that a wrong password counts
+    as a failed sign-in of the account (per address and here), locks alike (django-axes
+    then sets request.axes_locked_out) and is recorded in ログ管理. The one way the
+    console checks a password outside the sign-in form: a password change's current
+    password, the app API's token endpoint."""
+    wait = refused_for(login_id)
     if wait:
         raise AccountThrottled(wait)
-    return authenticate(request, username=user.login_id, password=password) == user
+    return authenticate(request, username=login_id, password=password)
+
+
+def verify_password(request, *, user: User, password: str) -> bool:
+    """Whether `password` is `user`'s (check_password, for a signed-in account)."""
+    return check_password(request, login_id=user.login_id, password=password) == user
 
 
 def refused_for(login_id: str) -> timedelta | None:

@@ -18,6 +18,7 @@ from accounts.guards import administrator_required
 from accounts.models import USERS_PER_CONTRACT, Role, user_field_label
 from accounts.selectors import access_user
 from accounts.user_forms import PasswordChangeForm
+from api import views as api_views
 from core.csvsafe import csv_download
 from core.exceptions import LimitReached
 from devicekeys import signin as device_sign_in
@@ -77,6 +78,8 @@ def locked_out(request, original_response=None, credentials=None):
     """What django-axes shows a throttled password check: the sign-in page with the
     reason, or, for a signed-in user ID's current password (パスワード変更), that page
     with the same reason."""
+    if request.resolver_match and request.resolver_match.namespace == "api":
+        return api_views.throttled(settings.AXES_COOLOFF_TIME)  # JSON for an app: 429
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = _(
         "ログインに続けて失敗したため、このログインIDでのログインを一時的に制限しています。"

@@ -44,6 +44,8 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.DEVICE_REGISTERED: DeviceKey,
     Action.DEVICE_KEY_WRONG: WrongEntryCounter,
     Action.DEVICE_KEY_INVALIDATED: DeviceKey,
+    Action.DEVICE_SIGNED_OUT: DeviceKey,
+    Action.APP_REGISTRATION_REFUSED: DeviceKey,
     Action.SESSION_ENDED: None,
     Action.ACCESS_SETTING_CHANGED: AccessSetting,
     Action.SIGN_IN: None,
@@ -54,6 +56,8 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.ACCOUNT_THROTTLED: SignInFailures,
     Action.MAIL_RESENT: None,
     Action.LOG_PRUNED: None,
+    Action.API_CLIENT_CREATED: None,
+    Action.API_CLIENT_REVOKED: None,
 }
 
 # Names no model field has. The masked key is recorded as "device_key" (a field named

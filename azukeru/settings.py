@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "devicekeys",
     "csvimport",
+    "api",
     "django_tasks",
     "django_tasks_db",
     "notifications",

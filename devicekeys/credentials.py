@@ -27,8 +27,16 @@ _SEPARATOR = "."
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+# An app's access token starts with this (a browser's cookie token has no prefix), so
+# neither can be presented as the other: the hash covers the prefix too.
+APP_TOKEN_PREFIX = "azd_"  # noqa: S105 (a prefix, not a secret)
+
+
+def new_token(client: str = "browser") -> str:
+    """A new credential: 256 random bits; an app's (any client but a browser) with its
+    prefix."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token if client == "browser" else APP_TOKEN_PREFIX + token
 
 
 def token_hash(token: str) -> str:

@@ -35,34 +35,6 @@ DEAD_CREDENTIAL = {
     rules.Refusal.ACCOUNT_GONE,
 }
 
-REFUSALS = {
-    rules.Refusal.STOPPED: _(
-        "この端末の端末認証キーは、管理者によって利用停止にされました。"
-        "この端末からはご利用になれません。停止の解除は管理者にご依頼ください。"
-    ),
-    rules.Refusal.INVALID: _(
-        "この端末の端末認証キーは無効になりました。"
-        "管理者に端末認証キーの再発行を依頼し、新しいキーでログインしてください。"
-    ),
-    rules.Refusal.REISSUED: _(
-        "この端末の端末認証キーが再発行されたため、この端末の登録は取り消されました。"
-        "新しい端末認証キー（管理者からメールで届きます）を入力すると、再びご利用になれます。"
-    ),
-    rules.Refusal.DELETED: _(
-        "この端末の端末認証キーは、管理者によって削除されました。この端末からはご利用になれません。"
-    ),
-    rules.Refusal.CREDENTIAL_MISSING: _(
-        "この端末（ブラウザ）に保存されていた登録情報が見つかりません。"
-        "Cookieが削除された可能性があります。管理者に端末認証キーの再発行を依頼してください。"
-    ),
-    rules.Refusal.ACCOUNT_GONE: _(
-        "このログインIDは削除されたか、利用できない状態になりました。管理者にお問い合わせください。"
-    ),
-    rules.Refusal.SIGN_IN_AGAIN: _(
-        "ログインの状態を確認できませんでした。もう一度ログインしてください。"
-    ),
-}
-
 
 class DeviceCheckMiddleware:
     def __init__(self, get_response):
@@ -117,7 +89,7 @@ def _end(request, reason: rules.Refusal, bound: dict | None):
     logout(request)
     context = {
         "title": _("この端末からはご利用になれません"),
-        "message": REFUSALS[reason],
+        "message": rules.REFUSAL_MESSAGES[reason],
         "reissued": reason == rules.Refusal.REISSUED,
     }
     response = render(request, "devicekeys/device_refused.html", context, status=403)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.scoping import ContractScopedModel
 from devicekeys import rules
-from devicekeys.rules import Action, By, KeyState, Status
+from devicekeys.rules import Action, By, Client, KeyState, Refusal, Status
 
 
 class DeviceKey(ContractScopedModel):
@@ -39,6 +39,10 @@ class DeviceKey(ContractScopedModel):
     credential_hash = models.CharField(max_length=64, blank=True, editable=False)
     last_ip = models.GenericIPAddressField(_("最終利用IPアドレス"), null=True, blank=True)
     last_user_agent = models.CharField(_("最終利用ブラウザ"), max_length=255, blank=True)
+    # What registered the key: a browser, or an app or tool (the token API's client_id).
+    registered_by = models.CharField(
+        _("登録した端末の種類"), max_length=16, choices=Client.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("端末認証キー")
@@ -109,6 +113,20 @@ class DeviceKey(ContractScopedModel):
     @property
     def can_unstop(self) -> bool:
         return rules.allowed(Action.UNSTOP, self.state, by=By.ADMINISTRATOR)
+
+
+class RetiredCredential(ContractScopedModel):
+    """The hash of a device's credential (a browser's cookie, an app's token) whose key
+    was reissued or deleted, and why: so that an app asking GET /api/device/status
+    with its old token is told 再発行 or 削除 rather than "unknown". Only the holder of
+    the token can learn it; nothing else is kept of the key."""
+
+    credential_hash = models.CharField(max_length=64, primary_key=True)
+    reason = models.CharField(max_length=16, choices=Refusal.choices)
+    retired_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.reason} {self.retired_at:%Y-%m-%d}"
 
 
 class AccessSetting(ContractScopedModel):

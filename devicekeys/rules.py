@@ -126,6 +126,29 @@ BROWSERS = (
 )
 
 
+class Client(models.TextChoices):
+    """What registered a key: a browser at the sign-in page, or an app or tool through
+    the token API (its `client_id`). The guide: 「ブラウザ、スマホアプリ、専用ツールなどの
+    ご利用環境ごとに端末認証キーの発行が必要です」."""
+
+    BROWSER = "browser", _("ブラウザ")
+    IOS = "ios", _("iOSアプリ")
+    ANDROID = "android", _("Androidアプリ")
+    DESKTOP = "desktop", _("デスクトップアプリ")
+    TOOL = "tool", _("専用ツール")
+
+
+APP_CLIENTS = tuple(client for client in Client if client != Client.BROWSER)
+# The name an app or tool registers a key under when it gives none (numbered like
+# the browsers' names: iOS-2, ...). Plain ASCII: the same name in every language.
+APP_DEVICE_NAMES = {
+    Client.IOS: "iOS",
+    Client.ANDROID: "Android",
+    Client.DESKTOP: "Desktop",
+    Client.TOOL: "Tool",
+}
+
+
 def is_default_device_name(name: str) -> bool:
     """Whether `name` is the 端末-N of a key the administrator issued without a name."""
     return bool(_DEFAULT_DEVICE_NAME.fullmatch(name))
@@ -262,6 +285,43 @@ class Refusal(models.TextChoices):
     )  # the login ID was deleted or disabled
     # a session that did not pass the device check at sign-in
     SIGN_IN_AGAIN = "sign_in", _("再ログインが必要")
+    # an app registered without a key, in a contract that now requires one (アクセス設定)
+    KEY_REQUIRED = "key_required", _("端末認証キーが必要")
+
+
+# What a refused device is told, in a browser (devicekeys.middleware) and in an app
+# (GET /api/device/status): one wording per reason.
+REFUSAL_MESSAGES = {
+    Refusal.STOPPED: _(
+        "この端末の端末認証キーは、管理者によって利用停止にされました。"
+        "この端末からはご利用になれません。停止の解除は管理者にご依頼ください。"
+    ),
+    Refusal.INVALID: _(
+        "この端末の端末認証キーは無効になりました。"
+        "管理者に端末認証キーの再発行を依頼し、新しいキーでログインしてください。"
+    ),
+    Refusal.REISSUED: _(
+        "この端末の端末認証キーが再発行されたため、この端末の登録は取り消されました。"
+        "新しい端末認証キー（管理者からメールで届きます）を入力すると、再びご利用になれます。"
+    ),
+    Refusal.DELETED: _(
+        "この端末の端末認証キーは、管理者によって削除されました。この端末からはご利用になれません。"
+    ),
+    Refusal.CREDENTIAL_MISSING: _(
+        "この端末（ブラウザ）に保存されていた登録情報が見つかりません。"
+        "Cookieが削除された可能性があります。管理者に端末認証キーの再発行を依頼してください。"
+    ),
+    Refusal.ACCOUNT_GONE: _(
+        "このログインIDは削除されたか、利用できない状態になりました。管理者にお問い合わせください。"
+    ),
+    Refusal.SIGN_IN_AGAIN: _(
+        "ログインの状態を確認できませんでした。もう一度ログインしてください。"
+    ),
+    Refusal.KEY_REQUIRED: _(
+        "この契約では、端末ごとに端末認証キーの登録が必要になりました。"
+        "管理者から届く端末認証キーで、この端末をもう一度登録してください。"
+    ),
+}
 
 
 def refusal(

@@ -36,8 +36,8 @@ from devicekeys.exceptions import (
     TooManyEntries,
     WrongKey,
 )
-from devicekeys.models import AccessSetting, DeviceKey
-from devicekeys.rules import KEYS_PER_CONTRACT, Action, By
+from devicekeys.models import AccessSetting, DeviceKey, RetiredCredential
+from devicekeys.rules import KEYS_PER_CONTRACT, Action, By, Client, Refusal
 from devicekeys.selectors import access_setting_get, device_key_count, waiting_keys
 from notifications import kinds
 from notifications.services import notify
@@ -118,8 +118,19 @@ def _new_key_value(contract: Contract) -> str:
             return value
 
 
+def _retire_credential(key: DeviceKey, reason: Refusal) -> None:
+    """Remember why the device credential of `key` stopped opening anything (its key
+    was reissued or deleted), for the app that asks GET /api/device/status."""
+    if key.credential_hash:
+        RetiredCredential.objects.update_or_create(
+            credential_hash=key.credential_hash,
+            defaults={"contract_id": key.contract_id, "reason": reason},
+        )
+
+
 def _set_new_key(key: DeviceKey, value: str) -> None:
     """Give `key` a new, unregistered value: what issue and reissue share."""
+    _retire_credential(key, Refusal.REISSUED)
     key.key = value
     key.key_suffix = rules.key_suffix(value)
     key.key_hash = ""
@@ -130,6 +141,7 @@ def _set_new_key(key: DeviceKey, value: str) -> None:
     key.credential_hash = ""  # the device that had registered the old value is out
     key.last_ip = None
     key.last_user_agent = ""
+    key.registered_by = ""
 
 
 @sensitive_variables("value")
@@ -226,6 +238,7 @@ def device_key_delete(*, contract: Contract, key: DeviceKey, actor: Actor) -> No
     key = _locked_key(contract, key)
     rules.apply(Action.DELETE, key.state, by=By.ADMINISTRATOR)
     _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
+    _retire_credential(key, Refusal.DELETED)
     key.delete()
 
 
@@ -255,7 +268,8 @@ def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: Act
     keys = DeviceKey.objects.for_contract(contract).filter(user=user)
     for key in keys.select_related("contract", "user"):
         _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
-    deleted, _by_model = keys.delete()
+        _retire_credential(key, Refusal.DELETED)
+    deleted = keys.delete()[1].get(DeviceKey._meta.label, 0)
     return deleted
 
 
@@ -270,13 +284,15 @@ def device_key_register(
     actor: Actor,
     credential_hash: str = "",
     device_name: str = "",
+    client: Client = Client.BROWSER,
     ip: str | None = None,
     user_agent: str = "",
 ) -> DeviceKey:
     """A device has entered this (unregistered, 利用中) key: from now on the key is
     kept only as a salted hash and shown masked; it can never be entered again.
     The key keeps the hash of the device's credential, the name the device goes
-    by (when given) and its first use (time, IP address, browser)."""
+    by (when given), what registered it (a browser, an app) and its first use
+    (time, IP address, browser)."""
     key = _locked_key(contract, key)
     rules.apply(Action.REGISTER, key.state, by=By.SIGN_IN)
     key.key_hash = make_password(key.key)
@@ -286,6 +302,7 @@ def device_key_register(
     key.registered_at = key.last_used_at = timezone.now()
     key.last_ip = ip
     key.last_user_agent = user_agent[:USER_AGENT_MAX_LENGTH]
+    key.registered_by = client
     key.save(
         update_fields=[
             "key",
@@ -296,9 +313,10 @@ def device_key_register(
             "last_used_at",
             "last_ip",
             "last_user_agent",
+            "registered_by",
         ]
     )
-    _record(AuditAction.DEVICE_REGISTERED, key, actor)
+    _record(AuditAction.DEVICE_REGISTERED, key, actor, {"registered_by": ["", client]})
     return key
 
 
@@ -334,21 +352,21 @@ def _count_wrong_entry(counter, *, contract: Contract, user: User, actor: Actor,
     return counted.remaining
 
 
-def _registered_device_name(contract: Contract, key: DeviceKey, user_agent: str) -> str:
-    """A key issued without a name (端末-N) takes the browser's name, numbered like the
-    guide's Chrome-16 when the contract has it already; a name the administrator
-    chose stays."""
-    browser = rules.browser_name(user_agent)
-    if not browser or not rules.is_default_device_name(key.device_name):
+def _registered_device_name(contract: Contract, key: DeviceKey, wanted: str) -> str:
+    """A key issued without a name (端末-N) takes the name the device goes by (a
+    browser's own, an app's or its client's), numbered like the guide's Chrome-16
+    when the contract has it already; a name the administrator chose stays."""
+    if not wanted or not rules.is_default_device_name(key.device_name):
         return key.device_name
     others = DeviceKey.objects.for_contract(contract).exclude(pk=key.pk)
-    taken = others.filter(device_name__startswith=browser).values_list("device_name", flat=True)
-    return rules.free_device_name(browser, taken)
+    taken = others.filter(device_name__startswith=wanted).values_list("device_name", flat=True)
+    return rules.free_device_name(wanted, taken)
 
 
 @dataclass(frozen=True)
 class Enrollment:
-    """A browser has registered `key`; `token` is its credential, for its cookie only."""
+    """A device has registered `key`; `token` is its credential: a browser's cookie, an
+    app's access token. Only the device ever holds it; the key keeps its hash."""
 
     key: DeviceKey
     token: str = field(repr=False)
@@ -356,7 +374,9 @@ class Enrollment:
 
 @sensitive_variables("entered", "token")
 @transaction.atomic
-def _enter(*, contract, actor, user, entered, ip, user_agent) -> Enrollment | KeyEntryRefused:
+def _enter(
+    *, contract, actor, user, entered, ip, user_agent, client, device_name
+) -> Enrollment | KeyEntryRefused:
     if wait := wrong_entries.address_blocked(contract, ip):
         return TooManyEntries(wait)
     counter = wrong_entries.lock_counter(contract, user)
@@ -369,13 +389,15 @@ def _enter(*, contract, actor, user, entered, ip, user_agent) -> Enrollment | Ke
             _count_wrong_entry(counter, contract=contract, user=user, actor=actor, ip=ip)
         )
     wrong_entries.reset(counter)
-    token = credentials.new_token()
+    token = credentials.new_token(client)
+    wanted = rules.browser_name(user_agent) if client == Client.BROWSER else device_name
     key = device_key_register(
         contract=contract,
         key=match,
         actor=actor,
         credential_hash=credentials.token_hash(token),
-        device_name=_registered_device_name(contract, match, user_agent),
+        device_name=_registered_device_name(contract, match, wanted),
+        client=client,
         ip=ip,
         user_agent=user_agent,
     )
@@ -400,17 +422,21 @@ def device_key_enter(
     entered: str,
     ip: str | None,
     user_agent: str,
+    client: Client = Client.BROWSER,
+    device_name: str = "",
 ) -> Enrollment:
-    """端末認証キーの入力 at sign-in: `user`, whose password was right, types a key in a
-    browser that holds no credential for them.
+    """端末認証キーの入力: `user`, whose password was right, enters a key in a browser
+    that holds no credential for them (the sign-in page), or in an app or tool
+    (`client`, the token API, with the name the app gives or its client's).
 
     A key of `user` waiting for a device (利用中, unregistered) that matches
-    registers this browser (device_key_register): the browser gets a new credential
-    token, an unnamed key the browser's name, and the administrator a mail when
-    アクセス設定 asks for one. Otherwise a KeyEntryRefused is raised: WrongKey
-    (counted per login ID and per address: devicekeys.wrong_entries), NoKeyWaiting,
-    or TooManyEntries (too many wrong keys of the contract from this IP address,
-    whatever the login ID). A wrong entry is committed before the exception is raised.
+    registers this device (device_key_register): the device gets a new credential
+    token (a cookie, or an access token), an unnamed key the device's name, and the
+    administrator a mail when アクセス設定 asks for one. Otherwise a KeyEntryRefused
+    is raised: WrongKey (counted per login ID and per address:
+    devicekeys.wrong_entries), NoKeyWaiting, or TooManyEntries (too many wrong keys of
+    the contract from this IP address, whatever the login ID). A wrong entry is
+    committed before the exception is raised.
     """
     outcome = _enter(
         contract=contract,
@@ -419,6 +445,8 @@ def device_key_enter(
         entered=rules.normalize_entered_key(entered),
         ip=ip,
         user_agent=user_agent,
+        client=client,
+        device_name=device_name or rules.APP_DEVICE_NAMES.get(client, ""),
     )
     if isinstance(outcome, KeyEntryRefused):
         raise outcome
@@ -426,14 +454,16 @@ def device_key_enter(
 
 
 def device_key_record_use(
-    *, contract: Contract, key: DeviceKey, ip: str | None, user_agent: str
+    *, contract: Contract, key: DeviceKey, ip: str | None = None, user_agent: str | None = None
 ) -> None:
-    """最終利用日時, IP address and browser of a registered key, for the administrator's
-    list. The check of each request calls this at most once a minute per key: one
-    UPDATE, no lock."""
-    DeviceKey.objects.for_contract(contract).filter(pk=key.pk).update(
-        last_used_at=timezone.now(), last_ip=ip, last_user_agent=user_agent[:USER_AGENT_MAX_LENGTH]
-    )
+    """最終利用日時 of a registered key, and the device's IP address and browser when
+    known, for the administrator's list. A browser's request check and the storage
+    service's introspection of an app's token call this at most once a minute per
+    key: one UPDATE, no lock. (The introspection knows no device address.)"""
+    values = {"last_used_at": timezone.now()}
+    if ip is not None or user_agent is not None:
+        values |= {"last_ip": ip, "last_user_agent": (user_agent or "")[:USER_AGENT_MAX_LENGTH]}
+    DeviceKey.objects.for_contract(contract).filter(pk=key.pk).update(**values)
 
 
 def device_key_record_refusal(
@@ -448,6 +478,19 @@ def device_key_record_refusal(
         changes={"reason": ["", reason.value]},
     )
     logger.info("session of user %s ended: device %s", actor.pk, reason.value)
+
+
+@transaction.atomic
+def device_key_sign_out(*, contract: Contract, key: DeviceKey, actor: Actor) -> None:
+    """An app signs out (POST /api/oauth/revoke): its credential opens nothing any more.
+    Like a browser whose cookie was deleted, the key stays registered, and the device
+    needs a 再発行 to register again."""
+    key = _locked_key(contract, key)
+    if not key.credential_hash:
+        return
+    key.credential_hash = ""
+    key.save(update_fields=["credential_hash"])
+    _record(AuditAction.DEVICE_SIGNED_OUT, key, actor, {"registered_by": [key.registered_by, ""]})
 
 
 ACCESS_SETTING_FIELDS = ("device_auth_required", "notify_on_register")

@@ -1,0 +1,220 @@
+"""The app API's endpoints (docs/API.md): OAuth 2.0 formats, JSON answers, never a
+page. Each view: parameters → form → one service call → JSON.
+
+No cookie opens anything here (CSRF does not apply: csrf_exempt), no session is
+made, and every answer is `Cache-Control: no-store`. Passwords, keys and tokens are
+sensitive parameters: no error report shows them.
+"""
+
+import base64
+import binascii
+import math
+from datetime import timedelta
+from urllib.parse import unquote
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from accounts import throttling
+from accounts.exceptions import AccountThrottled
+from accounts.models import Role
+from api import services
+from api.forms import RevokeForm, TokenForm, TokenRequestForm
+from devicekeys import signin
+from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
+from devicekeys.services import device_key_enter
+
+MAX_BODY = 16 * 1024  # no parameter of these endpoints needs more
+FORM = "application/x-www-form-urlencoded"
+REALM = "Azukeru PRO"
+INVALID_GRANT = "The login ID, the password or the device authentication key is not valid."
+
+
+def _json(data: dict, *, status: int = 200, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse(data, status=status, headers=headers)
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def oauth_error(error: str, description: str, *, status: int = 400, headers=None):
+    """RFC 6749 §5.2: {"error", "error_description"}."""
+    body = {"error": error, "error_description": description}
+    return _json(body, status=status, headers=headers)
+
+
+def throttled(wait: timedelta) -> JsonResponse:
+    """429 with Retry-After: too many failures of this login ID, address or contract."""
+    seconds = max(math.ceil(wait.total_seconds()), 1)
+    return oauth_error(
+        "slow_down",
+        "Too many failed attempts. Try again later.",
+        status=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _parameters(request):
+    """The form parameters of a POST, or the error to answer: another method, another
+    body than a form, a body over MAX_BODY, or a parameter given twice (RFC 6749 §3.2)."""
+    if request.method != "POST":
+        response = oauth_error("invalid_request", "Use POST.", status=405)
+        response["Allow"] = "POST"
+        return None, response
+    if request.content_type != FORM:
+        return None, oauth_error("invalid_request", f"Send the parameters as {FORM}.")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = MAX_BODY + 1
+    if length > MAX_BODY:
+        return None, oauth_error("invalid_request", "The request is too large.", status=413)
+    repeated = sorted(name for name, values in request.POST.lists() if len(values) > 1)
+    if repeated:
+        return None, oauth_error("invalid_request", f"{repeated[0]}: given more than once.")
+    return request.POST, None
+
+
+def _form_error(form):
+    code, description = form.oauth_error()
+    if code == "invalid_grant":  # a malformed key: told as any wrong key
+        description = INVALID_GRANT
+    return oauth_error(code, description, status=401 if code == "invalid_client" else 400)
+
+
+@csrf_exempt
+@sensitive_post_parameters("password", "device_key")
+@sensitive_variables("data", "enrollment", "token")
+def token(request):
+    """POST /api/oauth/token: an app or tool registers with the login ID, its password
+    and a 端末認証キー (the device-key grant), and gets an access token."""
+    params, refused = _parameters(request)
+    if refused:
+        return refused
+    form = TokenRequestForm(params)
+    if not form.is_valid():
+        return _form_error(form)
+    data = form.cleaned_data
+    try:
+        user = throttling.check_password(
+            request, login_id=data["username"], password=data["password"]
+        )
+    except AccountThrottled as waiting:
+        return throttled(waiting.wait)
+    if user is None or user.role != Role.USER:
+        # One answer for an unknown login ID, a wrong password and any wrong key or
+        # state below: no oracle. (A lockout by django-axes is answered by its
+        # callable, accounts.views.locked_out: 429.)
+        return oauth_error("invalid_grant", INVALID_GRANT)
+    client, name = data["client_id"], data["device_name"]
+    if not signin.device_auth_applies(user):
+        access = services.account_token_issue(
+            user=user, client=client, device_name=name, actor=user
+        )
+        return _token(access)
+    try:
+        if not data["device_key"]:
+            raise NoKeyWaiting
+        enrollment = device_key_enter(
+            contract=user.contract,
+            actor=user,
+            user=user,
+            entered=data["device_key"],
+            ip=signin.client_ip(request),
+            user_agent=signin.client_user_agent(request),
+            client=client,
+            device_name=name,
+        )
+    except WrongKey:
+        return oauth_error("invalid_grant", INVALID_GRANT)
+    except NoKeyWaiting:
+        services.app_registration_refused(user=user, client=client)
+        return oauth_error("invalid_grant", INVALID_GRANT)
+    except TooManyEntries as waiting:
+        return throttled(waiting.retry_after)
+    return _token(enrollment.token)
+
+
+def _token(access: str) -> JsonResponse:
+    # No expires_in: the token lives as long as the registration it is bound to.
+    return _json({"access_token": access, "token_type": "Bearer", "scope": services.SCOPE})
+
+
+@sensitive_variables("secret")
+def _client(request):
+    """The resource server authenticated by HTTP Basic (RFC 6749 §2.3.1), or None."""
+    scheme, _space, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon or len(client_id) > 200 or len(secret) > 200:
+        return None
+    return services.api_client_authenticate(unquote(client_id), unquote(secret))
+
+
+@csrf_exempt
+@sensitive_post_parameters("token")
+@sensitive_variables("params")
+def introspect(request):
+    """POST /api/oauth/introspect (RFC 7662), for the storage service: is this token
+    active, and whose is it."""
+    params, refused = _parameters(request)
+    if refused:
+        return refused
+    if _client(request) is None:
+        return oauth_error(
+            "invalid_client",
+            "Authenticate with the client ID and secret (HTTP Basic).",
+            status=401,
+            headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
+        )
+    form = TokenForm(params)
+    if not form.is_valid():
+        return _form_error(form)
+    return _json(services.token_introspect(form.cleaned_data["token"]))
+
+
+@csrf_exempt
+@sensitive_post_parameters("token")
+def revoke(request):
+    """POST /api/oauth/revoke (RFC 7009), by the app: its sign-out."""
+    params, refused = _parameters(request)
+    if refused:
+        return refused
+    form = RevokeForm(params)
+    if not form.is_valid():
+        return _form_error(form)
+    services.app_token_revoke(token=form.cleaned_data["token"])
+    response = HttpResponse(status=200)  # also for a token that opened nothing
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sensitive_variables("access")
+def device_status(request):
+    """GET /api/device/status with the app's token (RFC 6750): whether it opens the
+    service, and if not why, in the language of Accept-Language."""
+    if request.method != "GET":
+        response = oauth_error("invalid_request", "Use GET.", status=405)
+        response["Allow"] = "GET"
+        return response
+    scheme, _space, access = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not access.strip():
+        return _json(
+            {"error": "invalid_request", "error_description": "Send the access token."},
+            status=401,
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+        )
+    status = services.device_status(access.strip()[:200])
+    if status is None:
+        return _json(
+            {"error": "invalid_token", "error_description": "The access token is not known."},
+            status=401,
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'},
+        )
+    return _json({"state": status.state, "message": status.message})
