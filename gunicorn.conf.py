@@ -18,9 +18,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so that a slow leak can never grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then so that a slow leak can never grow without bound. Not
+# too often: the storage service introspects a token on every request of every app,
+# and a worker serving 800 of them a second would otherwise restart every few seconds
+# (a new database connection each time; docs/PERFORMANCE.md).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
 # Addresses of the TLS proxy allowed to set X-Forwarded-* headers.

@@ -30,6 +30,7 @@ from accounts.models import Actor, User
 from api.models import AccountToken, ApiClient
 from audit import services as audit
 from audit.actions import Action
+from core.prepared import PreparedQuery
 from devicekeys import credentials, rules
 from devicekeys.models import AccessSetting, DeviceKey, RetiredCredential
 from devicekeys.rules import Client, Refusal
@@ -93,15 +94,6 @@ def api_client_revoke(*, client: ApiClient, actor: Actor) -> ApiClient:
     return ApiClient.objects.get(pk=client.pk)
 
 
-@sensitive_variables("secret")
-def api_client_authenticate(client_id: str, secret: str) -> ApiClient | None:
-    """The active client with this ID and secret, or None (one query)."""
-    client = ApiClient.objects.filter(client_id=client_id, revoked_at__isnull=True).first()
-    if client is None or not constant_time_compare(client.secret_hash, _hash(secret)):
-        return None
-    return client
-
-
 # --- Tokens -------------------------------------------------------------------------------
 
 
@@ -145,94 +137,187 @@ def app_registration_refused(*, user: User, client: Client) -> None:
 @dataclass(frozen=True)
 class Holder:
     """What a token is bound to, as found now, and why it opens nothing (`refusal`,
-    None while it is active)."""
+    None while it is active): a key's registration, or an AccountToken."""
 
-    user: User
+    user_id: int
+    login_id: str
+    contract_id: int
     client: str
     device_name: str
     issued_at: datetime
+    last_used_at: datetime | None
     refusal: Refusal | None
-    key: DeviceKey | None = None
-    account_token: AccountToken | None = None
+    key_id: int | None = None
+    account_token_id: int | None = None
 
     @property
     def active(self) -> bool:
         return self.refusal is None
 
-    @property
-    def last_used_at(self) -> datetime | None:
-        return (self.key or self.account_token).last_used_at
+
+# The lookups of a token, compiled once (core.prepared): its key with the login ID by
+# the primary key the token names, or the login ID's token by its hash. For the
+# introspection, the same query also reads the storage service's client (its secret's
+# hash), so that an active token costs one round trip to the database.
+KEY_FIELDS = (
+    "credential_hash",
+    "status",
+    "registered_at",
+    "device_name",
+    "registered_by",
+    "contract_id",
+    "last_used_at",
+    "user_id",
+    "user__login_id",
+    "user__is_active",
+)
+ACCOUNT_TOKEN_FIELDS = (
+    "pk",
+    "client",
+    "device_name",
+    "created_at",
+    "last_used_at",
+    "contract_id",
+    "user_id",
+    "user__login_id",
+    "user__is_active",
+    "key_required",
+)
+KEY_ID = -(2**62) + 17  # stand-ins of the compiled queries
+TOKEN_HASH = "\x00token-hash\x00"  # noqa: S105 (a stand-in, not a secret)
+CLIENT_ID = "\x00client-id\x00"
 
 
-def _key_holder(token: str) -> Holder | None:
-    key = (
-        DeviceKey.objects.filter(credential_hash=credentials.token_hash(token))
-        .select_related("user", "contract")
-        .first()
+def _client_secret(client_id: str) -> Subquery:
+    clients = ApiClient.objects.filter(client_id=client_id, revoked_at__isnull=True)
+    return Subquery(clients.values("secret_hash")[:1])
+
+
+def _keys(key_id: int, client_id: str | None = None):
+    keys = DeviceKey.objects.filter(pk=key_id)
+    if client_id is None:
+        return keys.values_list(*KEY_FIELDS)[:1]
+    return keys.annotate(client=_client_secret(client_id)).values_list(*KEY_FIELDS, "client")[:1]
+
+
+def _account_tokens(token_hash: str, client_id: str | None = None):
+    setting = AccessSetting.objects.filter(contract=OuterRef("contract"))
+    tokens = AccountToken.objects.filter(token_hash=token_hash).annotate(
+        # no アクセス設定 row: the default, required
+        key_required=Coalesce(
+            Subquery(setting.values("device_auth_required")[:1]),
+            Value(True),
+            output_field=BooleanField(),
+        )
     )
-    if key is None:
+    if client_id is None:
+        return tokens.values_list(*ACCOUNT_TOKEN_FIELDS)[:1]
+    tokens = tokens.annotate(client_secret=_client_secret(client_id))
+    return tokens.values_list(*ACCOUNT_TOKEN_FIELDS, "client_secret")[:1]
+
+
+_KEY = PreparedQuery(_keys, key_id=KEY_ID)
+_KEY_AND_CLIENT = PreparedQuery(_keys, key_id=KEY_ID, client_id=CLIENT_ID)
+_ACCOUNT_TOKEN = PreparedQuery(_account_tokens, token_hash=TOKEN_HASH)
+_ACCOUNT_TOKEN_AND_CLIENT = PreparedQuery(
+    _account_tokens, token_hash=TOKEN_HASH, client_id=CLIENT_ID
+)
+_CLIENT = PreparedQuery(
+    lambda client_id: ApiClient.objects.filter(
+        client_id=client_id, revoked_at__isnull=True
+    ).values_list("secret_hash")[:1],
+    client_id=CLIENT_ID,
+)
+
+
+def _key_holder(token: str, row: tuple) -> Holder | None:
+    """The key's registration an app token is bound to, when its credential is the
+    token's (compared in constant time)."""
+    (credential, status, registered_at, name, client, contract_id, used_at, *user) = row
+    if not constant_time_compare(credential, credentials.token_hash(token)):
         return None
-    if not key.user.is_active:
+    user_id, login_id, user_active = user
+    if not user_active:
         refusal = Refusal.ACCOUNT_GONE
     else:
-        refusal = rules.refusal(key.state, same_credential=True, credential_in_browser=True)
+        state = rules.KeyState(rules.Status(status), registered=registered_at is not None)
+        refusal = rules.refusal(state, same_credential=True, credential_in_browser=True)
     return Holder(
-        user=key.user,
-        client=key.registered_by,
-        device_name=key.device_name,
-        issued_at=key.registered_at,
+        user_id=user_id,
+        login_id=login_id,
+        contract_id=contract_id,
+        client=client,
+        device_name=name,
+        issued_at=registered_at,
+        last_used_at=used_at,
         refusal=refusal,
-        key=key,
+        key_id=credentials.key_id_of(token),
     )
 
 
-def _account_holder(token: str) -> Holder | None:
-    setting = AccessSetting.objects.filter(contract=OuterRef("contract")).values(
-        "device_auth_required"
-    )[:1]
-    found = (
-        AccountToken.objects.filter(token_hash=_hash(token))
-        .select_related("user")
-        .annotate(
-            key_required=Coalesce(
-                Subquery(setting), Value(True), output_field=BooleanField()
-            )  # no row: the default, required
-        )
-        .first()
-    )
-    if found is None:
-        return None
+def _account_holder(row: tuple) -> Holder:
+    (pk, client, name, created_at, used_at, contract_id, *user, key_required) = row
+    user_id, login_id, user_active = user
     refusal = None
-    if not found.user.is_active:
+    if not user_active:
         refusal = Refusal.ACCOUNT_GONE
-    elif found.key_required:
+    elif key_required:
         refusal = Refusal.KEY_REQUIRED
     return Holder(
-        user=found.user,
-        client=found.client,
-        device_name=found.device_name,
-        issued_at=found.created_at,
+        user_id=user_id,
+        login_id=login_id,
+        contract_id=contract_id,
+        client=client,
+        device_name=name,
+        issued_at=created_at,
+        last_used_at=used_at,
         refusal=refusal,
-        account_token=found,
+        account_token_id=pk,
     )
+
+
+def _lookup(token: str, client_id: str | None = None) -> tuple[Holder | None, tuple]:
+    """What the token is bound to (None: nothing), and what else the query read (the
+    client's secret hash when `client_id` is given and the token's row exists)."""
+    key_id = (
+        credentials.key_id_of(token) if token.startswith(credentials.APP_TOKEN_PREFIX) else None
+    )
+    if key_id is not None:
+        query = _KEY if client_id is None else _KEY_AND_CLIENT
+        rows = query.rows(key_id=key_id, **({"client_id": client_id} if client_id else {}))
+        width = len(KEY_FIELDS)
+        if rows:
+            return _key_holder(token, rows[0][:width]), rows[0][width:]
+    elif token.startswith(ACCOUNT_TOKEN_PREFIX):
+        query = _ACCOUNT_TOKEN if client_id is None else _ACCOUNT_TOKEN_AND_CLIENT
+        values = {"token_hash": _hash(token), **({"client_id": client_id} if client_id else {})}
+        rows = query.rows(**values)
+        width = len(ACCOUNT_TOKEN_FIELDS)
+        if rows:
+            return _account_holder(rows[0][:width]), rows[0][width:]
+    return None, ()
 
 
 @sensitive_variables("token")
 def token_holder(token: str) -> Holder | None:
     """What this access token is bound to, or None for a token that opens nothing
     (unknown, revoked, reissued, deleted): one query."""
-    if token.startswith(credentials.APP_TOKEN_PREFIX):
-        return _key_holder(token)
-    if token.startswith(ACCOUNT_TOKEN_PREFIX):
-        return _account_holder(token)
-    return None
+    holder, _more = _lookup(token)
+    return holder
 
 
-@sensitive_variables("token")
-def token_introspect(token: str) -> dict:
-    """RFC 7662: what the storage service may know of a token. One query (the token),
-    and at most once a minute per registration the UPDATE of its 最終利用日時."""
-    holder = token_holder(token)
+@sensitive_variables("token", "client_secret")
+def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict | None:
+    """RFC 7662: what the storage service may know of a token; None when the client
+    (HTTP Basic) is not an active API client with this secret. One query for a token
+    the console knows (its row and the client's together), two for another, and at
+    most once a minute per registration the UPDATE of its 最終利用日時."""
+    holder, more = _lookup(token, client_id)
+    if not more:  # no row of the token: the client read on its own
+        more = next(iter(_CLIENT.rows(client_id=client_id)), (None,))
+    (client_hash,) = more
+    if client_hash is None or not constant_time_compare(client_hash, _hash(client_secret)):
+        return None
     if holder is None or not holder.active:
         return {"active": False}
     _record_use(holder)
@@ -240,12 +325,12 @@ def token_introspect(token: str) -> dict:
         "active": True,
         "scope": SCOPE,
         "client_id": holder.client,
-        "username": holder.user.login_id,
-        "sub": str(holder.user.pk),
+        "username": holder.login_id,
+        "sub": str(holder.user_id),
         "token_type": "Bearer",
         "iat": int(holder.issued_at.timestamp()),
-        "contract": holder.user.contract_id,
-        "device_key_id": holder.key.pk if holder.key else None,
+        "contract": holder.contract_id,
+        "device_key_id": holder.key_id,
         "device_name": holder.device_name,
     }
 
@@ -254,10 +339,10 @@ def _record_use(holder: Holder) -> None:
     now = timezone.now()
     if holder.last_used_at is not None and now - holder.last_used_at < USE_WRITE_INTERVAL:
         return
-    if holder.key is not None:
-        device_key_record_use(contract=holder.key.contract, key=holder.key)
+    if holder.key_id is not None:
+        device_key_record_use(contract_id=holder.contract_id, key_id=holder.key_id)
     else:
-        AccountToken.objects.filter(pk=holder.account_token.pk).update(last_used_at=now)
+        AccountToken.objects.filter(pk=holder.account_token_id).update(last_used_at=now)
 
 
 @dataclass(frozen=True)
@@ -293,16 +378,18 @@ def app_token_revoke(*, token: str) -> None:
     holder = token_holder(token)
     if holder is None:
         return
-    if holder.key is not None:
-        device_key_sign_out(contract=holder.key.contract, key=holder.key, actor=holder.user)
+    user = User.objects.select_related("contract").get(pk=holder.user_id)
+    if holder.key_id is not None:
+        key = DeviceKey.objects.select_related("user").get(pk=holder.key_id)
+        device_key_sign_out(contract=user.contract, key=key, actor=user)
         return
     with transaction.atomic():
-        deleted, _by_model = AccountToken.objects.filter(pk=holder.account_token.pk).delete()
+        deleted, _by_model = AccountToken.objects.filter(pk=holder.account_token_id).delete()
         if deleted:
             audit.record(
                 Action.DEVICE_SIGNED_OUT,
-                contract=holder.user.contract,
-                actor=holder.user,
-                target=f"{holder.device_name} ({holder.user.login_id})",
+                contract=user.contract,
+                actor=user,
+                target=f"{holder.device_name} ({user.login_id})",
                 changes={"registered_by": [holder.client, ""]},
             )

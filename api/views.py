@@ -20,19 +20,22 @@ from accounts import throttling
 from accounts.exceptions import AccountThrottled
 from accounts.models import Role
 from api import services
-from api.forms import RevokeForm, TokenForm, TokenRequestForm
+from api.forms import RevokeForm, TokenRequestForm
 from devicekeys import signin
 from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
 from devicekeys.services import device_key_enter
 
 MAX_BODY = 16 * 1024  # no parameter of these endpoints needs more
+MAX_TOKEN_LENGTH = 200  # the longest token the console gives is about 70 characters
 FORM = "application/x-www-form-urlencoded"
 REALM = "Azukeru PRO"
 INVALID_GRANT = "The login ID, the password or the device authentication key is not valid."
 
 
-def _json(data: dict, *, status: int = 200, headers: dict | None = None) -> JsonResponse:
-    response = JsonResponse(data, status=status, headers=headers)
+def json_response(data: dict, *, status: int = 200, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse(
+        data, status=status, headers=headers, json_dumps_params={"ensure_ascii": False}
+    )
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     return response
@@ -41,7 +44,7 @@ def _json(data: dict, *, status: int = 200, headers: dict | None = None) -> Json
 def oauth_error(error: str, description: str, *, status: int = 400, headers=None):
     """RFC 6749 §5.2: {"error", "error_description"}."""
     body = {"error": error, "error_description": description}
-    return _json(body, status=status, headers=headers)
+    return json_response(body, status=status, headers=headers)
 
 
 def throttled(wait: timedelta) -> JsonResponse:
@@ -138,12 +141,12 @@ def token(request):
 
 def _token(access: str) -> JsonResponse:
     # No expires_in: the token lives as long as the registration it is bound to.
-    return _json({"access_token": access, "token_type": "Bearer", "scope": services.SCOPE})
+    return json_response({"access_token": access, "token_type": "Bearer", "scope": services.SCOPE})
 
 
 @sensitive_variables("secret")
-def _client(request):
-    """The resource server authenticated by HTTP Basic (RFC 6749 §2.3.1), or None."""
+def _basic_credentials(request) -> tuple[str, str] | None:
+    """The client ID and secret of HTTP Basic (RFC 6749 §2.3.1), or None."""
     scheme, _space, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic" or not encoded:
         return None
@@ -154,29 +157,44 @@ def _client(request):
     client_id, colon, secret = decoded.partition(":")
     if not colon or len(client_id) > 200 or len(secret) > 200:
         return None
-    return services.api_client_authenticate(unquote(client_id), unquote(secret))
+    return unquote(client_id), unquote(secret)
+
+
+def _client_refused():
+    return oauth_error(
+        "invalid_client",
+        "Authenticate with the client ID and secret (HTTP Basic).",
+        status=401,
+        headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
+    )
 
 
 @csrf_exempt
 @sensitive_post_parameters("token")
-@sensitive_variables("params")
+@sensitive_variables("params", "client", "token")
 def introspect(request):
     """POST /api/oauth/introspect (RFC 7662), for the storage service: is this token
-    active, and whose is it."""
+    active, and whose is it. The storage service calls it on every request of every
+    app: the token is read from the form without a Form (one parameter, its length
+    bounded), and the client's credentials are checked in the token's own query."""
     params, refused = _parameters(request)
     if refused:
         return refused
-    if _client(request) is None:
-        return oauth_error(
-            "invalid_client",
-            "Authenticate with the client ID and secret (HTTP Basic).",
-            status=401,
-            headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
-        )
-    form = TokenForm(params)
-    if not form.is_valid():
-        return _form_error(form)
-    return _json(services.token_introspect(form.cleaned_data["token"]))
+    client = _basic_credentials(request)
+    if client is None:
+        return _client_refused()
+    token = params.get("token", "")
+    well_formed = 0 < len(token) <= MAX_TOKEN_LENGTH
+    # The client is checked first, also for a request without a usable token (whose
+    # query then reads the client alone).
+    answer = services.token_introspect(
+        token if well_formed else "", client_id=client[0], client_secret=client[1]
+    )
+    if answer is None:
+        return _client_refused()
+    if not well_formed:
+        return oauth_error("invalid_request", "token: missing or too long")
+    return json_response(answer)
 
 
 @csrf_exempt
@@ -205,16 +223,16 @@ def device_status(request):
         return response
     scheme, _space, access = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not access.strip():
-        return _json(
+        return json_response(
             {"error": "invalid_request", "error_description": "Send the access token."},
             status=401,
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
     status = services.device_status(access.strip()[:200])
     if status is None:
-        return _json(
+        return json_response(
             {"error": "invalid_token", "error_description": "The access token is not known."},
             status=401,
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'},
         )
-    return _json({"state": status.state, "message": status.message})
+    return json_response({"state": status.state, "message": status.message})

@@ -118,6 +118,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Straight to PostgreSQL (the default), queries are bound on the server and a query
+    # run twice on a connection becomes a prepared statement: parsed and planned once.
+    # The token introspection of every app request runs 1.4 times as fast for it
+    # (docs/PERFORMANCE.md). Behind PgBouncer in transaction pooling, where a
+    # connection's prepared statements and server-side cursors do not survive the
+    # transaction, DATABASE_POOLER=pgbouncer turns both off.
+    DATABASE_POOLER = env.str("DATABASE_POOLER", default="none")
+    if DATABASE_POOLER not in {"none", "pgbouncer"}:
+        raise environ.ImproperlyConfigured("DATABASE_POOLER must be 'none' or 'pgbouncer'.")
+    if DATABASE_POOLER == "pgbouncer":
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 2}
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -----------------------------------------------------------

@@ -209,8 +209,10 @@ def _key(user: User, *, registered: bool = False, token: str = "") -> dict:
         "credential_hash": "",
         "last_ip": None,
         "last_user_agent": "",
+        "registered_by": "",
     }
     if registered or token:
+        key["registered_by"] = rules.Client.BROWSER
         key["key_hash"] = f"bench${n}"
         key["registered_at"] = key["last_used_at"] = now
         key["credential_hash"] = credentials.token_hash(token or f"bench-credential-{n}")

@@ -31,7 +31,7 @@ def main() -> None:
     _ensure_database()
     from django.core.management import call_command
 
-    from bench import csv_import, dataset, pages, throughput
+    from bench import csv_import, dataset, introspection, pages, throughput
 
     results = {"label": args.label, "database": _database_version(), "steps": {}}
     started = time.perf_counter()
@@ -54,6 +54,9 @@ def main() -> None:
     results["device_check"].append(step("device check (100,000 keys)", pages.device_check, data))
     results["lists"] = step("list pages beside Django admin", pages.lists, data)
     results["growth"] = step("growth with rows", pages.growth, data, results["lists"])
+    results["introspection"] = step(
+        "introspection", lambda: introspection.run(data, throughput=args.throughput)
+    )
     if args.csv:
         results["csv"] = step("CSV import", csv_import.run, data)
     if args.throughput:

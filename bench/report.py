@@ -15,6 +15,10 @@ MAX_DEVICE_QUERIES = 1
 MAX_DEVICE_MS = 1.0
 MAX_FLOOR_RATIO = 1.10
 MAX_P99_MS = 200.0
+# The introspection endpoint (issue: 端末認証 for apps and tools).
+MAX_INTROSPECT_QUERIES = 2
+MIN_INTROSPECT_RATIO = 0.6
+MAX_INTROSPECT_P99_MS = 50.0
 
 DOC_HEAD = """\
 # Performance
@@ -75,6 +79,12 @@ METHOD = """\
   password validators). Each import starts from the same empty contract. Beside
   the wall-clock time, the CPU time of the process and its workers: other load on
   the machine inflates the first much more than the second.
+- **Introspection**: `POST /api/oauth/introspect` with an active app token (its key
+  among the table's 100,000) and the storage service's HTTP Basic credentials, timed
+  in process like the pages, alternating with a bare view of the same stack
+  (bench/urls.py: the same JSON, same middleware, no query) served only by the
+  benchmark's settings. Under load (PostgreSQL pass): wrk posting the same form to
+  each, one after the other in the same gunicorn, as for the pages below.
 - **Throughput** (PostgreSQL pass): gunicorn with gunicorn.conf.py (2 workers) on a
   free port of 127.0.0.1, logging to a file; wrk (1 thread, 2 connections per worker,
   so that both workers are always busy) for 30 s per page after a 2 s warm-up.
@@ -222,6 +232,7 @@ def _table(results: dict[str, dict]) -> str:
     rows += _csv_rows(results, labels)
     rows += _throughput_rows(results, labels)
     rows += _side_by_side(results, labels, *GROWTH_ROWS)
+    rows += _introspection_rows(results, labels)
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
     return "\n".join(lines)
@@ -366,6 +377,62 @@ def _throughput_rows(results, labels) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _introspection_rows(results, labels) -> list[list[str]]:
+    rows = [
+        [
+            "6a",
+            "introspection, server time (p50 / p95) beside the bare view of the same stack",
+            *(
+                f"{_timing(results[label]['introspection']['introspect'])} · bare "
+                f"{_timing(results[label]['introspection']['bare'])}"
+                for label in labels
+            ),
+            f"≤ {MAX_INTROSPECT_QUERIES} q",
+            "; ".join(
+                f"{label}: "
+                + (
+                    "met"
+                    if results[label]["introspection"]["introspect"]["queries_max"]
+                    <= MAX_INTROSPECT_QUERIES
+                    else "missed"
+                )
+                + f" ({results[label]['introspection']['introspect']['queries_max']} q at most)"
+                for label in labels
+            ),
+        ]
+    ]
+    found = [(label, results[label]["introspection"].get("load")) for label in labels]
+    found = [(label, load) for label, load in found if load]
+    for label, load in found:
+        ours, bare = load["introspect"], load["bare"]
+        met = (
+            load["ratio"] >= MIN_INTROSPECT_RATIO
+            and ours["p99_ms"] <= MAX_INTROSPECT_P99_MS
+            and ours["errors"] == 0
+        )
+        text = (
+            f"{ours['requests_per_s']:.0f} req/s (bare {bare['requests_per_s']:.0f}): "
+            f"×{load['ratio']:.2f}; p50 {ours['p50_ms']:.1f} / p95 {ours['p95_ms']:.1f} / "
+            f"p99 {ours['p99_ms']:.1f} ms (bare p99 {bare['p99_ms']:.1f}); "
+            f"{ours['errors']} errors"
+        )
+        rows.append(
+            [
+                "6b",
+                f"introspection under wrk: {WORKERS_NOTE}",
+                *_cells(labels, label, text),
+                f"≥ ×{MIN_INTROSPECT_RATIO} the bare view; p99 ≤ {MAX_INTROSPECT_P99_MS:.0f} ms; "
+                "0 errors",
+                f"{'met' if met else 'missed'} (×{load['ratio']:.2f}, "
+                f"p99 {MAX_INTROSPECT_P99_MS - ours['p99_ms']:+.1f} ms to the limit)",
+            ]
+        )
+    return rows
+
+
+WORKERS_NOTE = "2 gunicorn workers, 4 connections, 30 s each, side by side"
 
 
 def _growth_verdict(found: dict[str, dict]) -> str:

@@ -9,19 +9,14 @@ database (bench.dataset.session_cookies), so that no sign-in is throttled.
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-from django.conf import settings
 from django.urls import reverse
 
-from bench import dataset
+from bench import dataset, servers
 
 WORKERS = 2
 CONNECTIONS = 2 * WORKERS
@@ -31,25 +26,9 @@ LUA = Path(__file__).with_name("wrk_report.lua")
 
 
 def run(data: dataset.Dataset) -> dict:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(WORKERS)}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    with (
-        tempfile.TemporaryDirectory(prefix="azukeru-bench-gunicorn-") as folder,
-        open(Path(folder) / "gunicorn.log", "ab") as output,
-    ):
-        log = Path(output.name)
-        server = subprocess.Popen(  # noqa: S603 (the project's own gunicorn)
-            [str(gunicorn), "-c", "gunicorn.conf.py"],
-            cwd=settings.BASE_DIR,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            _wait_for(port, server)
+    with tempfile.TemporaryDirectory(prefix="azukeru-bench-gunicorn-") as folder:
+        log = Path(folder) / "gunicorn.log"
+        with servers.gunicorn(workers=WORKERS, log=log) as (base, _server):
             pages = {
                 "利用者ID一覧 (999 rows, first page)": (
                     reverse("accounts:user-list"),
@@ -66,13 +45,12 @@ def run(data: dataset.Dataset) -> dict:
             for name, (path, cookies, expect) in pages.items():
                 cookie = "; ".join(f"{key}={value}" for key, value in cookies.items())
                 _check(base + path, cookie, expect)
-                _wrk(base + path, cookie, WARMUP)
-                booted = _restarts(log)
-                results[name] = _wrk(base + path, cookie, DURATION)
+                headers = [f"Cookie: {cookie}", "Accept-Language: ja"]
+                wrk(base + path, WARMUP, headers=headers)
+                booted = restarts(log)
+                results[name] = wrk(base + path, DURATION, headers=headers)
                 # gunicorn.conf.py's max_requests recycles a worker every ~2,000 requests.
-                results[name]["worker_restarts"] = _restarts(log) - booted
-        finally:
-            _stop(server)
+                results[name]["worker_restarts"] = restarts(log) - booted
     return {
         "workers": WORKERS,
         "connections": CONNECTIONS,
@@ -81,26 +59,7 @@ def run(data: dataset.Dataset) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited before it listened")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not listen on 127.0.0.1:{port} within {timeout} s")
-
-
-def _restarts(log: Path) -> int:
+def restarts(log: Path) -> int:
     """Workers booted so far, according to gunicorn's log."""
     return log.read_bytes().count(b"Booting worker")
 
@@ -114,7 +73,9 @@ def _check(url: str, cookie: str, expect: bytes) -> None:
             raise RuntimeError(f"{url} did not answer with the signed-in page")
 
 
-def _wrk(url: str, cookie: str, seconds: int) -> dict:
+def wrk(url: str, seconds: int, *, headers: list[str], body: str | None = None) -> dict:
+    """wrk on `url` for `seconds` (a POST of the form `body` when given): the JSON line
+    of wrk_report.lua, with requests per second and every kind of error summed."""
     command = [
         "wrk",
         "--threads=1",
@@ -122,12 +83,12 @@ def _wrk(url: str, cookie: str, seconds: int) -> dict:
         f"--duration={seconds}s",
         "--timeout=5s",
         f"--script={LUA}",
-        f"--header=Cookie: {cookie}",
-        "--header=Accept-Language: ja",
+        *(f"--header={header}" for header in headers),
         url,
     ]
+    environment = {**os.environ, **({"WRK_BODY": body} if body is not None else {})}
     finished = subprocess.run(  # noqa: S603 (wrk, on loopback)
-        command, capture_output=True, text=True, check=True, timeout=seconds + 30
+        command, capture_output=True, text=True, check=True, timeout=seconds + 30, env=environment
     )
     report = json.loads(finished.stdout.strip().splitlines()[-1])
     report["requests_per_s"] = report["requests"] / report["seconds"]
@@ -135,14 +96,3 @@ def _wrk(url: str, cookie: str, seconds: int) -> dict:
         report[kind] for kind in ("not_200", "connect", "read", "write", "timeout")
     )
     return report
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """gunicorn's graceful stop (SIGTERM to the arbiter, which stops its workers)."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()

@@ -22,15 +22,27 @@ USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Sa
 
 @dataclass(frozen=True)
 class Case:
-    """One request: a GET of `path` with `query`, sent with `cookies`."""
+    """One request: a GET of `path` with `query`, sent with `cookies`; or, with
+    `form`, a POST of that form (and `headers`, as HTTP_* names)."""
 
     path: str
     query: dict = field(default_factory=dict)
     cookies: dict = field(default_factory=dict)
+    form: dict | None = None
+    headers: dict = field(default_factory=dict)
 
     def environ(self) -> dict:
+        body = urlencode(self.form).encode() if self.form is not None else b""
+        posted = {}
+        if self.form is not None:
+            posted = {
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)),
+            }
         return {
-            "REQUEST_METHOD": "GET",
+            **posted,
+            **self.headers,
+            "REQUEST_METHOD": "GET" if self.form is None else "POST",
             "SCRIPT_NAME": "",
             "PATH_INFO": self.path,
             "QUERY_STRING": urlencode(self.query),
@@ -44,7 +56,7 @@ class Case:
             "HTTP_COOKIE": "; ".join(f"{name}={value}" for name, value in self.cookies.items()),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""),
+            "wsgi.input": io.BytesIO(body),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": False,
             "wsgi.multiprocess": True,

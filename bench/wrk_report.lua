@@ -1,7 +1,15 @@
--- wrk script of bench/throughput.py: at the end of a run, one JSON line with the
+-- wrk script of bench/throughput.py and bench/introspection.py: at the end of a run, one JSON line with the
 -- requests, every kind of error (any status but 200 counts), and the latency
 -- percentiles in milliseconds.
 local threads = {}
+
+-- WRK_BODY set: a POST of that form (the introspection endpoint) instead of a GET.
+local body = os.getenv("WRK_BODY")
+if body then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
 
 function setup(thread)
   table.insert(threads, thread)

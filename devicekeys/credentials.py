@@ -27,16 +27,25 @@ _SEPARATOR = "."
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
 
 
-# An app's access token starts with this (a browser's cookie token has no prefix), so
-# neither can be presented as the other: the hash covers the prefix too.
+# An app's access token: this prefix, the key's id, a dot, 256 random bits. A browser's
+# cookie token has neither, so neither can be presented as the other (the hash covers
+# the whole token). The id lets the storage service's every introspection read the
+# key by primary key; only the random part is secret.
 APP_TOKEN_PREFIX = "azd_"  # noqa: S105 (a prefix, not a secret)
+_APP_TOKEN = re.compile(r"azd_([1-9][0-9]{0,18})\.[A-Za-z0-9_-]{43}")
 
 
-def new_token(client: str = "browser") -> str:
+def new_token(client: str = "browser", *, key_id: int | None = None) -> str:
     """A new credential: 256 random bits; an app's (any client but a browser) with its
-    prefix."""
+    prefix and the id of the key it is bound to."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token if client == "browser" else APP_TOKEN_PREFIX + token
+    return token if client == "browser" else f"{APP_TOKEN_PREFIX}{key_id}.{token}"
+
+
+def key_id_of(token: str) -> int | None:
+    """The key id of a well-formed app token, or None."""
+    found = _APP_TOKEN.fullmatch(token)
+    return int(found.group(1)) if found else None
 
 
 def token_hash(token: str) -> str:

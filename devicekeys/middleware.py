@@ -75,8 +75,8 @@ class DeviceCheckMiddleware:
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at >= USE_WRITE_INTERVAL:
             services.device_key_record_use(
-                contract=user.contract,
-                key=key,
+                contract_id=key.contract_id,
+                key_id=key.pk,
                 ip=signin.client_ip(request),
                 user_agent=signin.client_user_agent(request),
             )

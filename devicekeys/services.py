@@ -389,7 +389,7 @@ def _enter(
             _count_wrong_entry(counter, contract=contract, user=user, actor=actor, ip=ip)
         )
     wrong_entries.reset(counter)
-    token = credentials.new_token(client)
+    token = credentials.new_token(client, key_id=match.pk)
     wanted = rules.browser_name(user_agent) if client == Client.BROWSER else device_name
     key = device_key_register(
         contract=contract,
@@ -454,7 +454,7 @@ def device_key_enter(
 
 
 def device_key_record_use(
-    *, contract: Contract, key: DeviceKey, ip: str | None = None, user_agent: str | None = None
+    *, contract_id: int, key_id: int, ip: str | None = None, user_agent: str | None = None
 ) -> None:
     """最終利用日時 of a registered key, and the device's IP address and browser when
     known, for the administrator's list. A browser's request check and the storage
@@ -463,7 +463,7 @@ def device_key_record_use(
     values = {"last_used_at": timezone.now()}
     if ip is not None or user_agent is not None:
         values |= {"last_ip": ip, "last_user_agent": (user_agent or "")[:USER_AGENT_MAX_LENGTH]}
-    DeviceKey.objects.for_contract(contract).filter(pk=key.pk).update(**values)
+    DeviceKey.objects.filter(contract_id=contract_id, pk=key_id).update(**values)
 
 
 def device_key_record_refusal(

@@ -119,3 +119,16 @@ def test_any_parameters_get_a_json_error_or_a_token_and_never_a_crash(waiting_ke
     else:
         assert body["error"] in ERRORS | {"slow_down"}
     assert DeviceKey.objects.filter(registered_at__isnull=False).count() <= 1
+
+
+def test_a_console_session_opens_nothing_in_the_api(admin_client_a, waiting_key, users_a):
+    """No ambient authority: the API reads no cookie, so a signed-in administrator's
+    or user ID's browser (or a page that makes it send requests) gets nowhere."""
+    from tests.api.conftest import INTROSPECT, STATUS, post_form
+    from tests.devicekeys.browser import signed_in_user
+
+    for browser_client in (admin_client_a, signed_in_user(users_a[1])):
+        assert browser_client.get(STATUS).status_code == 401
+        refused = post_form(browser_client, INTROSPECT, {"token": "azd_x"})
+        assert refused.status_code == 401
+    assert not DeviceKey.objects.get(pk=waiting_key.pk).is_registered
