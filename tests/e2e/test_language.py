@@ -36,7 +36,22 @@ JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]")
 # What stays as it is in the Japanese UI: technical terms, names, and the guide's
 # example of a run of characters in the password rules.
-TERMS = {"CSV", "ID", "IP", "UTF-8", "BOM", "Shift_JIS", "CP932", "MiB", "Excel", "AMS", "abcd"}
+TERMS = {
+    "CSV",
+    "ID",
+    "IP",
+    "UTF-8",
+    "BOM",
+    "Shift_JIS",
+    "CP932",
+    "MiB",
+    "Excel",
+    "AMS",
+    "abcd",
+    "API",
+    "iOS",
+    "Android",
+}
 SWITCH = {"ja": ("日本語", "Switch"), "en": ("English", "切替")}  # option, button before it
 
 _PAGE_TEXTS = """() => {
