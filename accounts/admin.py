@@ -15,6 +15,7 @@ from accounts import services
 from accounts.models import PROFILE_FIELDS, Contract, Role, User
 from core.admin import ReadOnlyAdmin, check_with_service
 from core.exceptions import NotFound
+from twostep import services as twostep
 
 
 @admin.register(Contract)
@@ -89,7 +90,7 @@ class UserAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["login_id", "email", "display_name"]
     list_select_related = ["contract"]
-    actions = ["lift_sign_in_throttle"]
+    actions = ["lift_sign_in_throttle", "reset_two_step"]
     form = SupportUserForm
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -135,3 +136,15 @@ class UserAdmin(admin.ModelAdmin):
         for user in queryset:
             services.sign_in_throttle_lift(login_id=user.login_id, actor=request.user)
         messages.success(request, _("選択したログインIDのログイン制限を解除しました。"))
+
+    @admin.action(description=_("二段階認証をリセットする（端末の紛失時）"))
+    def reset_two_step(self, request, queryset):
+        """Remove every second factor of the selected administrators (twostep), each
+        mailed and recorded in ログ管理."""
+        reset = 0
+        for user in queryset.filter(role=Role.ADMINISTRATOR).select_related("contract"):
+            twostep.two_step_reset(user=user, actor=request.user)
+            reset += 1
+        messages.success(
+            request, _("%(count)d件の管理者の二段階認証をリセットしました。") % {"count": reset}
+        )

@@ -189,6 +189,21 @@ class SignInFailures(models.Model):
         return f"{self.user_id}: {self.failures}"
 
 
+class PasswordResetRequest(models.Model):
+    """One パスワードをお忘れの方 request, for its throttle (accounts.throttling): per
+    login ID and per address. Rows older than an hour go."""
+
+    login_id = models.CharField(max_length=254)  # as typed, lower case
+    ip = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["login_id", "at"]), models.Index(fields=["ip", "at"])]
+
+    def __str__(self):
+        return f"{self.login_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 # Who changes data (every service's required `actor`): a signed-in account, or the
 # console itself by name (core.actors).
 Actor = User | System

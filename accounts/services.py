@@ -9,18 +9,25 @@ longer) one of the contract's. `actor` is required: the signed-in account, or a
 core.actors.System naming the command or process.
 """
 
+from collections.abc import Callable
+
 from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts import throttling
 from accounts.exceptions import UserNotFound
 from accounts.models import PROFILE_FIELDS, USERS_PER_CONTRACT, Actor, Contract, Role, User
 from accounts.password_validation import validate_password
 from accounts.selectors import login_id_is_taken, user_count
 from audit import services as audit
 from audit.actions import Action
+from core.actors import Anonymous
 from devicekeys.services import device_key_delete_all_for_user
+from notifications import kinds
 from notifications.services import notify
 
 LOGIN_ID_TAKEN = _("このログインIDは既に使用されています。")
@@ -332,3 +339,187 @@ def sign_in_throttle_lift(*, login_id: str, actor: Actor) -> int:
         target=login_id,
     )
     return removed
+
+
+# --- 環境設定 and password reset (administrators; the reset for user IDs too) ---------
+
+
+def _account_password_set(user: User, password: str, actor: Actor, action: Action, *, reset):
+    """What a change and a reset share: every rule, the new hash (every session of the
+    account ends: Django checks each against the hash), ログ管理, the mail. Only the
+    password is judged: the account's other fields are as they were."""
+    errors = user_field_errors(user, password=password)
+    if "password" in errors:
+        raise ValidationError({"password": errors["password"]})
+    user.set_password(password)
+    _save(user)
+    audit.record(
+        action,
+        contract=user.contract,
+        actor=actor,
+        target=user.login_id,
+        changes={"password": ["", ""]},
+    )
+    notify(kinds.PASSWORD_CHANGED, user=user, reset=reset)
+    return user
+
+
+@transaction.atomic
+def administrator_password_change(
+    *, contract: Contract, actor: Actor, user: User, password: str
+) -> User:
+    """環境設定 → パスワード変更 of the administrator. The caller has checked the current
+    password as a sign-in is checked (accounts.throttling.verify_password). Every other
+    session ends (the caller keeps its own with update_session_auth_hash); the
+    administrator is mailed."""
+    administrator = (
+        User.objects.for_contract(contract)
+        .filter(role=Role.ADMINISTRATOR, pk=user.pk)
+        .select_for_update(no_key=True)
+        .first()
+    )
+    if administrator is None:
+        raise UserNotFound
+    return _account_password_set(
+        administrator, password, actor, Action.ADMIN_PASSWORD_CHANGED, reset=False
+    )
+
+
+RESETTABLE_ROLES = (Role.ADMINISTRATOR, Role.USER)
+
+
+@transaction.atomic
+def password_reset_request(
+    *, login_id: str, ip: str | None, link_for: Callable[[User], str]
+) -> None:
+    """パスワードをお忘れの方: a mail with a link (link_for) to the account of this login
+    ID, an administrator or a user ID, when it exists, is active and the throttle
+    allows (accounts.throttling.reset_allowed). The caller answers alike in every case:
+    nothing here tells whether the login ID exists."""
+    allowed = throttling.reset_allowed(login_id, ip)
+    user = User.objects.with_login_id(login_id.strip()).select_related("contract").first()
+    if user is None or not user.is_active or user.role not in RESETTABLE_ROLES:
+        return
+    audit.record(
+        Action.PASSWORD_RESET_REQUESTED,
+        contract=user.contract,
+        actor=Anonymous(user.login_id),
+        target=user.login_id,
+        changes={"sent": ["", allowed]},
+    )
+    if allowed:
+        minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+        notify(kinds.PASSWORD_RESET, user=user, link=link_for(user), minutes=minutes)
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, password: str) -> User:
+    """The new password of a reset link (its token checked by the caller, Django's
+    PasswordResetTokenGenerator: it stops working once the password changes). Every
+    session ends; a user ID still registers an unregistered device with a key; the
+    run of failed sign-ins of the account ends."""
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    _account_password_set(
+        user, password, Anonymous(user.login_id), Action.PASSWORD_RESET, reset=True
+    )
+    throttling.reset(user)
+    axes_reset(username=user.login_id.lower())
+    return user
+
+
+EMAIL_CHANGE_SALT = "accounts.email-change"
+EMAIL_SAME = _("現在と同じメールアドレスです。")
+EMAIL_CHANGE_LINK_INVALID = _(
+    "このリンクは無効です。有効期限（24時間）が過ぎたか、すでに使われました。"
+    "もう一度メールアドレスの変更をお申し込みください。"
+)
+
+
+@transaction.atomic
+def email_change_request(
+    *, contract: Contract, actor: Actor, user: User, email: str, link_for: Callable[[str], str]
+) -> None:
+    """環境設定 → メールアドレス変更: a confirmation link (valid 24 hours, single use) to
+    the new address, a notice to the current one. The address changes only when the
+    link is followed (email_change_confirm)."""
+    administrator = User.objects.for_contract(contract).get(role=Role.ADMINISTRATOR, pk=user.pk)
+    email = email.strip()
+    errors = _length_errors(User(email=email))  # the length first, as for any field
+    if not errors:
+        try:
+            User._meta.get_field("email").clean(email, None)
+        except ValidationError as error:
+            errors["email"] = error.error_list
+    if not errors and email.lower() == administrator.email.lower():
+        errors["email"] = [ValidationError(EMAIL_SAME, code="email_same")]
+    if errors:
+        raise ValidationError(errors)
+    token = signing.dumps(
+        {"user": administrator.pk, "from": administrator.email, "to": email},
+        salt=EMAIL_CHANGE_SALT,
+    )
+    hours = int(settings.EMAIL_CHANGE_TIMEOUT.total_seconds() // 3600)
+    notify(
+        kinds.EMAIL_CHANGE_CONFIRM,
+        user=administrator,
+        recipient=email,
+        link=link_for(token),
+        hours=hours,
+    )
+    notify(kinds.EMAIL_CHANGE_NOTICE, user=administrator, new_email=email)
+    audit.record(
+        Action.EMAIL_CHANGE_REQUESTED,
+        contract=contract,
+        actor=actor,
+        target=administrator.login_id,
+        changes={"email": [administrator.email, email]},
+    )
+
+
+def email_change_of(token: str, *, user: User) -> str | None:
+    """The new address a confirmation link of `user` asks for, or None when the link is
+    older than 24 hours, was used (the address is no longer the one it was asked
+    from) or is no link at all. UserNotFound for another account's link: to this
+    account it does not exist."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT)
+    except signing.BadSignature:
+        return None
+    if data.get("user") != user.pk:
+        raise UserNotFound
+    try:
+        signing.loads(
+            token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_TIMEOUT.total_seconds()
+        )
+    except signing.SignatureExpired:
+        return None
+    return data.get("to") if data.get("from") == user.email else None
+
+
+@transaction.atomic
+def email_change_confirm(*, contract: Contract, actor: Actor, user: User, token: str) -> str:
+    """The confirmation link was followed: the address changes (a nickname that was the
+    old address follows it). Returns the new address; ValidationError for a link that
+    is no longer valid."""
+    administrator = (
+        User.objects.for_contract(contract)
+        .filter(role=Role.ADMINISTRATOR, pk=user.pk)
+        .select_for_update(no_key=True)
+        .first()
+    )
+    email = email_change_of(token, user=administrator) if administrator else None
+    if email is None:
+        raise ValidationError(EMAIL_CHANGE_LINK_INVALID, code="email_change_link_invalid")
+    before = administrator.email
+    if administrator.nickname == before:
+        administrator.nickname = email
+    administrator.email = email
+    _save(administrator)
+    audit.record(
+        Action.EMAIL_CHANGED,
+        contract=contract,
+        actor=actor,
+        target=administrator.login_id,
+        changes={"email": [before, email]},
+    )
+    return email

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.exceptions import AccountThrottled
-from accounts.models import Role, SignInFailures, User
+from accounts.models import PasswordResetRequest, Role, SignInFailures, User
 from audit import services as audit
 from audit.actions import Action
 from core.actors import System
@@ -144,3 +144,27 @@ def _told(user: User) -> User:
 
 def _minutes(delay: timedelta) -> int:
     return max(int(delay.total_seconds() // 60), 1)
+
+
+# --- パスワードをお忘れの方 -------------------------------------------------------------
+
+RESET_WINDOW = timedelta(hours=1)
+RESETS_PER_LOGIN_ID = 3
+RESETS_PER_ADDRESS = 10
+
+
+def reset_allowed(login_id: str, ip: str | None) -> bool:
+    """Whether a password reset mail may go for this login ID from this address now:
+    at most RESETS_PER_LOGIN_ID an hour for one login ID, RESETS_PER_ADDRESS an hour from
+    one address, whatever the login IDs. Each request counts, known login ID or not
+    (the answer is the same either way). Rows older than the window go."""
+    since = timezone.now() - RESET_WINDOW
+    PasswordResetRequest.objects.filter(at__lt=since).delete()
+    login_id = login_id.strip().lower()[:254]
+    recent = PasswordResetRequest.objects.filter(at__gte=since)
+    allowed = (
+        recent.filter(login_id=login_id).count() < RESETS_PER_LOGIN_ID
+        and recent.filter(ip=ip).count() < RESETS_PER_ADDRESS
+    )
+    PasswordResetRequest.objects.create(login_id=login_id, ip=ip)
+    return allowed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import user_views, views
+from accounts import settings_views, user_views, views
 
 app_name = "accounts"
 
@@ -8,11 +8,31 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("login/forgot/", settings_views.password_reset, name="password-reset"),
+    path(
+        "login/reset/<uidb64>/<token>/",
+        settings_views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     # A user ID's own pages (accounts/user_views.py)
     path("home/", user_views.user_home, name="user-home"),
     path("home/profile/", user_views.profile_edit, name="profile-edit"),
     path("home/password/", user_views.password_change, name="password-change"),
     path("console/", views.console, name="console"),
+    # 環境設定 (accounts/settings_views.py); 二段階認証 is twostep/urls.py
+    path("console/settings/", settings_views.settings_home, name="settings"),
+    path("console/settings/password/", settings_views.settings_password, name="settings-password"),
+    path("console/settings/email/", settings_views.settings_email, name="settings-email"),
+    path(
+        "console/settings/email/confirm/<str:token>/",
+        settings_views.settings_email_confirm,
+        name="settings-email-confirm",
+    ),
+    path(
+        "console/settings/notifications/",
+        settings_views.settings_notifications,
+        name="settings-notifications",
+    ),
     path("console/users/", views.user_list, name="user-list"),
     path("console/users/new/", views.user_create, name="user-create"),
     path("console/users/<int:pk>/created/", views.user_created, name="user-created"),

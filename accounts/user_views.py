@@ -4,7 +4,6 @@ service itself is another site; this home only says who is signed in, and on
 which registered device."""
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -12,10 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
-from accounts.forms import ACCOUNT_THROTTLED
 from accounts.guards import user_required
-from accounts.user_forms import PasswordChangeForm, ProfileForm
-from accounts.views import password_change_page
+from accounts.user_forms import ProfileForm
+from accounts.views import password_change_flow
 
 
 @user_required
@@ -58,23 +56,4 @@ def profile_edit(request):
 def password_change(request):
     """パスワード変更: the current password is checked as a sign-in is (throttled, counted,
     in ログ管理); other sessions end; this one and this device's registration stay."""
-    form = PasswordChangeForm(request, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_password_change(
-                contract=request.contract,
-                actor=request.user,
-                user=request.user,
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            update_session_auth_hash(request, user)
-            messages.success(
-                request,
-                _("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。"),
-            )
-            return redirect("accounts:user-home")
-    status = 429 if form.has_error("current_password", ACCOUNT_THROTTLED) else 200
-    return password_change_page(request, form, status=status)
+    return password_change_flow(request, change=services.user_password_change)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
@@ -55,9 +56,12 @@ class SignOutView(auth_views.LogoutView):
 
 
 def landing_url(user) -> str:
-    """Where a signed-in account starts: a user ID's home page, else the console."""
+    """Where a signed-in account starts: a user ID's home page, support staff's Django
+    admin, the administrator's console."""
     if user.role == Role.USER:
         return reverse("accounts:user-home")
+    if user.role == Role.SUPPORT:
+        return reverse("admin:index")
     return reverse("accounts:console")
 
 
@@ -92,9 +96,50 @@ def locked_out(request, original_response=None, credentials=None):
     return render(request, "accounts/login.html", context, status=429)
 
 
+def _password_change_urls(user) -> tuple[str, str]:
+    """Where the form of パスワード変更 posts, and where 戻る (and the change) lead."""
+    if user.is_administrator:
+        return reverse("accounts:settings-password"), reverse("accounts:settings")
+    return reverse("accounts:password-change"), reverse("accounts:user-home")
+
+
 def password_change_page(request, form, locked_message="", *, status=200):
-    context = {"title": _("パスワード変更"), "form": form, "locked_message": locked_message}
+    """パスワード変更: a user ID's (from their home) or the administrator's (環境設定)."""
+    action, back = _password_change_urls(request.user)
+    context = {
+        "title": _("パスワード変更"),
+        "form": form,
+        "locked_message": locked_message,
+        "action": action,
+        "back": back,
+    }
     return render(request, "accounts/password_change.html", context, status=status)
+
+
+def password_change_flow(request, *, change):
+    """パスワード変更 of the signed-in account, with its service (`change`): the current
+    password is checked as a sign-in is (throttled, counted, in ログ管理); other
+    sessions end, this one stays."""
+    form = PasswordChangeForm(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = change(
+                contract=request.contract,
+                actor=request.user,
+                user=request.user,
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(
+                request,
+                _("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。"),
+            )
+            return redirect(_password_change_urls(user)[1])
+    status = 429 if form.has_error("current_password", ACCOUNT_THROTTLED) else 200
+    return password_change_page(request, form, status=status)
 
 
 # --- 利用者ID管理 ---------------------------------------------------------------

@@ -58,6 +58,18 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.LOG_PRUNED: None,
     Action.API_CLIENT_CREATED: None,
     Action.API_CLIENT_REVOKED: None,
+    Action.ADMIN_PASSWORD_CHANGED: User,
+    Action.PASSWORD_RESET_REQUESTED: None,
+    Action.PASSWORD_RESET: User,
+    Action.EMAIL_CHANGE_REQUESTED: User,
+    Action.EMAIL_CHANGED: User,
+    Action.TWO_STEP_ENROLLED: None,
+    Action.TWO_STEP_REMOVED: None,
+    Action.TWO_STEP_FAILED: None,
+    Action.TWO_STEP_PASSED: None,
+    Action.RECOVERY_CODE_USED: None,
+    Action.RECOVERY_CODES_RENEWED: None,
+    Action.TWO_STEP_RESET: None,
 }
 
 # Names no model field has. The masked key is recorded as "device_key" (a field named
@@ -71,8 +83,19 @@ OTHER_NAMES = {
     "notification": _("通知番号"),
     "reason": _("理由"),
     "delay_minutes": _("制限時間（分）"),
+    "method": _("方法"),
+    "sent": _("メール"),
 }
-OTHER_VALUES = {"reason": dict(Refusal.choices)}
+OTHER_VALUES = {
+    "reason": dict(Refusal.choices),
+    "method": {
+        "totp": _("認証アプリ"),
+        "passkey": _("パスキー"),
+        "recovery": _("リカバリーコード"),
+    },
+    # A password reset request: the mail went, or the throttle held it back.
+    "sent": {"True": _("送信"), "False": _("送信せず（依頼が多すぎるため）")},
+}
 
 ON, OFF = _("オン"), _("オフ")
 NOTHING = "—"  # an empty value (a field set for the first time)

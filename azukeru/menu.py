@@ -7,7 +7,7 @@ never as a dead link; an issue that builds a screen fills in its URL name.
 from django.utils.translation import gettext_lazy as _
 
 MENU = [
-    (_("環境設定"), None),
+    (_("環境設定"), "accounts:settings"),
     (_("利用者ID管理"), "accounts:user-list"),
     (_("端末認証キー管理"), "devicekeys:key-list"),
     (_("AMSライセンス管理"), None),

@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "devicekeys",
     "csvimport",
     "api",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "twostep",
     "django_tasks",
     "django_tasks_db",
     "notifications",
@@ -64,11 +69,16 @@ MIDDLEWARE = [
     "core.uploads.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed its second step.
+    "django_otp.middleware.OTPMiddleware",
     "audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     # After the session limits: a user's request ends here when their device is refused.
     "devicekeys.middleware.DeviceCheckMiddleware",
+    # An administrator or support staff member with a second factor goes no further
+    # than its step until it is passed (twostep/middleware.py).
+    "twostep.middleware.TwoStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # A service's NotFound (a row deleted meanwhile) becomes the 404 page: core/http.py.
@@ -209,6 +219,29 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # one contract from one IP address within AXES_COOLOFF_TIME, whatever the login IDs,
 # that address may enter no key of that contract until the period has passed.
 DEVICE_KEY_IP_FAILURE_LIMIT = env.int("DEVICE_KEY_IP_FAILURE_LIMIT", default=10)
+
+# --- Two-step verification (twostep/) ----------------------------------------------
+# Administrators may add an authenticator app (TOTP) and passkeys; with
+# TWO_STEP_REQUIRED every administrator must, before doing anything else. Support
+# staff always must. Passkeys are bound to a domain: WEBAUTHN_RP_ID is the console's
+# host name (a name, not an IP address: http://localhost:8000 in development) and
+# WEBAUTHN_ORIGINS the origins it is reached at.
+TWO_STEP_REQUIRED = env.bool("TWO_STEP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env.str("SERVICE_NAME", default="フレッツ・あずけ～る PRO")
+# In production both default to the first of ALLOWED_HOSTS, over https.
+OTP_WEBAUTHN_RP_ID = env.str(
+    "WEBAUTHN_RP_ID", default=ALLOWED_HOSTS[0] if PRODUCTION and ALLOWED_HOSTS else "localhost"
+)
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS",
+    default=[f"https://{OTP_WEBAUTHN_RP_ID}" if PRODUCTION else "http://localhost:8000"],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is a second factor only
+# Password reset by mail: a link is valid for an hour, and only until it is used.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# メールアドレス変更: the confirmation link is valid for 24 hours.
+EMAIL_CHANGE_TIMEOUT = timedelta(hours=24)
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "ja"

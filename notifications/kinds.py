@@ -17,6 +17,11 @@ class Kind(models.TextChoices):
     DEVICE_KEY_REISSUED = "device_key_reissued", _("端末認証キー再発行")
     DEVICE_KEY_REGISTERED = "device_key_registered", _("端末認証キー登録")
     SIGN_IN_FAILURES = "sign_in_failures", _("ログイン失敗の多発")
+    PASSWORD_RESET = "password_reset", _("パスワード再設定")
+    PASSWORD_CHANGED = "password_changed", _("パスワード変更")
+    EMAIL_CHANGE_CONFIRM = "email_change_confirm", _("メールアドレス変更の確認")
+    EMAIL_CHANGE_NOTICE = "email_change_notice", _("メールアドレス変更の受付")
+    TWO_STEP_RESET = "two_step_reset", _("二段階認証のリセット")
 
 
 USER_CREATED = Kind.USER_CREATED
@@ -26,6 +31,11 @@ DEVICE_KEY_ISSUED = Kind.DEVICE_KEY_ISSUED
 DEVICE_KEY_REISSUED = Kind.DEVICE_KEY_REISSUED
 DEVICE_KEY_REGISTERED = Kind.DEVICE_KEY_REGISTERED
 SIGN_IN_FAILURES = Kind.SIGN_IN_FAILURES
+PASSWORD_RESET = Kind.PASSWORD_RESET
+PASSWORD_CHANGED = Kind.PASSWORD_CHANGED
+EMAIL_CHANGE_CONFIRM = Kind.EMAIL_CHANGE_CONFIRM
+EMAIL_CHANGE_NOTICE = Kind.EMAIL_CHANGE_NOTICE
+TWO_STEP_RESET = Kind.TWO_STEP_RESET
 
 # The context each kind takes: name -> (type, required). Nothing else is accepted,
 # so no mail can ever be given a password to carry.
@@ -48,10 +58,18 @@ CONTEXT = {
         "failures": (int, True),
         "window_minutes": (int, True),
     },
+    # パスワードをお忘れの方: the single-use link, valid `minutes`.
+    Kind.PASSWORD_RESET: {"link": (str, True), "minutes": (int, True)},
+    Kind.PASSWORD_CHANGED: {"reset": (bool, False)},
+    # To the new address (notify's `recipient`): the link that makes it the account's.
+    Kind.EMAIL_CHANGE_CONFIRM: {"link": (str, True), "hours": (int, True)},
+    # To the old address: a change to `new_email` was asked for.
+    Kind.EMAIL_CHANGE_NOTICE: {"new_email": (str, True)},
+    Kind.TWO_STEP_RESET: {},
 }
 
 # Context values that are secrets: wiped from the outbox row once the mail is sent.
-SECRET_CONTEXT = frozenset({"key"})
+SECRET_CONTEXT = frozenset({"key", "link"})
 
 
 def clean_context(kind: str, context: dict) -> tuple[Kind, dict]:

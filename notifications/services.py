@@ -69,8 +69,10 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
 
 
-def notify(kind: str, *, user, **context) -> Notification:
-    """Record a mail to `user` in the current transaction; it is delivered after commit."""
+def notify(kind: str, *, user, recipient: str = "", **context) -> Notification:
+    """Record a mail to `user` in the current transaction; it is delivered after commit.
+    `recipient` sends it to another address than the account's (the confirmation of a
+    new mail address, before it is the account's)."""
     kind, context = clean_context(kind, context)
     if not transaction.get_connection().in_atomic_block:
         raise TransactionManagementError(
@@ -81,7 +83,7 @@ def notify(kind: str, *, user, **context) -> Notification:
         kind=kind,
         contract_id=user.contract_id,
         login_id=user.login_id,
-        recipient=user.email,
+        recipient=recipient or user.email,
         language=_mail_language(user.language),
         administrator_login_id=_administrator_login_id(user),
         context=context,

@@ -8,6 +8,10 @@ Contract B: administrator `admin-b`, user ID `jiro-b`.
 import itertools
 
 import pytest
+from django.conf import settings
+from django.utils import translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import Role, User
@@ -28,6 +32,14 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the console's default language: a request in English leaves
+    English active in the thread (LocaleMiddleware does not switch back)."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 _sequence = itertools.count(1)
@@ -114,7 +126,23 @@ def users_b(contract_b, make_user):
 
 @pytest.fixture
 def support_staff(db):
-    return User.objects.create_superuser("support-1", "support@example.jp", PASSWORD)
+    """Support staff, with the authenticator app they must have (twostep)."""
+    staff = User.objects.create_superuser("support-1", "support@example.jp", PASSWORD)
+    TOTPDevice.objects.create(user=staff, name="authenticator", confirmed=True)
+    return staff
+
+
+def login_verified(client, user):
+    """Sign `client` in as `user` past the second step (twostep), as if with the
+    account's authenticator app: what force_login is for an account without one."""
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from audit.actions import Action
 from audit.models import ActorRole, AuditEntry
 from devicekeys import rules
 from devicekeys.models import DeviceKey
+from tests.conftest import login_verified
 
 MAX_QUERIES = 10
 FEW, MANY = 3, 120  # rows of each kind: one page, then three pages of 50
@@ -115,7 +116,7 @@ SUPPORT_LISTS = [
 def test_support_lists_cost_the_same_few_queries_whatever_the_rows(
     client, support_staff, contract_a, name
 ):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     url = reverse(name)
     add_rows(contract_a, FEW)
     few = queries(client, url, {})

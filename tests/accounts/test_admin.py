@@ -7,14 +7,14 @@ from django.urls import reverse
 from accounts.models import Contract, Role, User
 from audit.actions import Action
 from audit.models import AuditEntry
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login_verified
 
 ADD = reverse("admin:accounts_user_add")
 
 
 @pytest.fixture
 def support_client(client, support_staff):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     return client
 
 

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 from django.urls import get_resolver, reverse
 
+from tests.conftest import login_verified
 from tests.devicekeys.browser import signed_in_user
 
 CONSOLE = reverse("accounts:console")
@@ -25,12 +26,12 @@ def test_user_id_gets_403(users_a):
 
 
 def test_support_staff_gets_403_in_the_console(client, support_staff):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     assert client.get(CONSOLE).status_code == 403
 
 
 def test_support_staff_reaches_django_admin_at_support(client, support_staff):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     assert client.get("/support/").status_code == 200
     assert client.get("/admin/").status_code == 404
 

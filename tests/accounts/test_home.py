@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts import services
 from accounts.exceptions import UserNotFound
 from audit.models import AuditEntry
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login_verified
 from tests.devicekeys.browser import (
     FIREFOX,
     HOME,
@@ -69,7 +69,7 @@ def test_an_administrator_is_sent_to_the_console(admin_client_a):
 
 
 def test_support_staff_get_403(client, support_staff):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     assert client.get(HOME).status_code == 403
 
 

@@ -17,7 +17,7 @@ from audit.models import AuditEntry
 from devicekeys import services as keys
 from devicekeys.models import AccessSetting, DeviceKey
 from tests.api.conftest import INTROSPECT, REVOKE, STATUS, grant, introspect, post_form
-from tests.conftest import SETUP
+from tests.conftest import SETUP, login_verified
 
 
 def status(token, language="ja"):
@@ -178,7 +178,7 @@ def test_create_api_client_prints_the_id_and_the_secret_once(db, capsys):
 
 
 def test_support_staff_list_and_revoke_clients(client, support_staff, storage):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     listing = client.get("/support/api/apiclient/").text
     assert storage.api_client.client_id in listing
     client.post(

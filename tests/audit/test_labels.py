@@ -25,6 +25,7 @@ from notifications.models import Notification, Status
 from notifications.services import notification_resend
 from tests.conftest import PASSWORD
 from tests.csvimport.csvfiles import good_file
+from twostep import services as twostep
 
 LOGS = reverse("audit:entry-list")
 DOWNLOAD = reverse("audit:entry-download")
@@ -97,6 +98,24 @@ def every_change(admin_a, contract_a, users_a, django_capture_on_commit_callback
     settings.ACCOUNT_FAILURE_LIMIT = 1
     throttling.count_failure("hana-a")  # the account-wide ceiling's first delay
     accounts.user_delete(contract=contract_a, actor=admin_a, user=user)
+    # 環境設定, the password reset and 二段階認証
+    accounts.administrator_password_change(
+        contract=contract_a, actor=admin_a, user=admin_a, password="Kd4wPq8Zr2"
+    )
+    settings.PASSWORD_RESET_TIMEOUT = 3600
+    for _ in range(throttling.RESETS_PER_LOGIN_ID + 1):  # the last one held back
+        accounts.password_reset_request(login_id="hana-a", ip="192.0.2.9", link_for=str)
+    accounts.password_reset_complete(user=hana, password="Kd4wPq8Zr3")
+    accounts.email_change_request(
+        contract=contract_a, actor=admin_a, user=admin_a, email="new@example.jp", link_for=str
+    )
+    admin_a.refresh_from_db()
+    twostep.totp_begin(user=admin_a)
+    twostep.totp_confirm(user=admin_a, token="000000", actor=admin_a)  # recorded, wrong or right
+    twostep.recovery_codes_renew(user=admin_a, actor=admin_a)
+    [code] = twostep.recovery_codes_renew(user=admin_a, actor=admin_a)[:1]
+    twostep.code_verify(user=admin_a, token=code)
+    twostep.two_step_reset(user=admin_a, actor=actors.System("support"))
     assert DeviceKey.objects.filter(status=rules.Status.INVALID).exists()
     return list(AuditEntry.objects.exclude(changes={}).order_by("pk"))
 

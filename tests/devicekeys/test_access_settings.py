@@ -7,6 +7,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from devicekeys.models import AccessSetting
 from devicekeys.selectors import access_setting_get
+from tests.conftest import login_verified
 
 ACCESS = reverse("devicekeys:access-settings")
 
@@ -51,5 +52,5 @@ def test_saving_without_a_change_writes_no_audit_entry(admin_client_a):
 
 def test_only_the_administrator_reaches_it(client, users_a, support_staff):
     assert client.get(ACCESS).url.startswith(reverse("accounts:login"))
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     assert client.get(ACCESS).status_code == 403

@@ -7,12 +7,12 @@ from audit.models import AuditEntry
 from devicekeys import services
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Status
-from tests.conftest import SETUP
+from tests.conftest import SETUP, login_verified
 
 
 def test_support_sees_keys_masked_and_stops_them(client, support_staff, contract_a, users_a):
     key = services.device_key_issue(contract=contract_a, user=users_a[0], actor=SETUP)
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     page = client.get(reverse("admin:devicekeys_devicekey_changelist")).content.decode()
     assert key.key not in page
     assert "******" + key.key[-2:] in page
@@ -32,7 +32,7 @@ def test_admin_shows_the_key_as_the_console_does_but_always_masked(
 ):
     registered = register_key(issue_key(users_a[0], device_name="Registered"))
     console = admin_client_a.get(reverse("devicekeys:key-detail", args=[registered.pk])).text
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     admin_page = client.get(reverse("admin:devicekeys_devicekey_change", args=[registered.pk])).text
     shown = f'<code class="device-key">{registered.masked_key}</code>'
     assert shown in console and shown in admin_page
@@ -56,7 +56,7 @@ def test_stopping_a_key_deleted_meanwhile_is_a_message_not_an_error(
         return stop(contract=contract, key=key, actor=actor)
 
     monkeypatch.setattr(key_admin.services, "device_key_stop", console_deletes_it_first)
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     response = client.post(
         reverse("admin:devicekeys_devicekey_changelist"),
         {"action": "stop_keys", "_selected_action": [key_a.pk]},

@@ -11,10 +11,13 @@ form control has a label, and that the page does not scroll sideways on a
 README into docs/screenshots/.
 """
 
+import base64
 import os
 import re
+import time
 from pathlib import Path
 
+from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
@@ -140,3 +143,11 @@ def assert_fits_phone(page: Page) -> None:
         if size["width"] != PHONE_WIDTH:
             page.set_viewport_size(size)
     assert width <= PHONE_WIDTH, f"{page.url} is {width}px wide on a {PHONE_WIDTH}px screen"
+
+
+def totp_code(secret: str, *, steps_later: int = 0) -> str:
+    """What an authenticator app shows for this secret (base32, grouped as the page
+    shows it); steps_later=1 is the next code (a code is accepted once)."""
+    totp = TOTP(base64.b32decode(secret.replace(" ", "")))
+    totp.time = time.time() + totp.step * steps_later
+    return f"{totp.token():06d}"

@@ -22,13 +22,14 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from accounts import services as account_services
 from accounts.models import ImportJob, User
 from audit.models import AuditEntry
 from devicekeys import services as key_services
 from devicekeys.models import DeviceKey
 from devicekeys.rules import DEFAULT_DEVICE_NAME
 from tests.conftest import PASSWORD, SETUP
-from tests.e2e.browsing import ProgressRequests, check_page, open_menu_item, sign_in
+from tests.e2e.browsing import ProgressRequests, check_page, open_menu_item, sign_in, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -51,6 +52,10 @@ TERMS = {
     "API",
     "iOS",
     "Android",
+    "QR",
+    "Google",  # the authenticator apps by their names
+    "Microsoft",
+    "Authenticator",
 }
 SWITCH = {"ja": ("日本語", "Switch"), "en": ("English", "切替")}  # option, button before it
 
@@ -177,7 +182,9 @@ def test_the_language_is_switched_to_english_and_back(page, admin_a, users_a):
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
-def test_every_page_is_in_one_language(language, page, new_page, admin_a, users_a, task_worker):
+def test_every_page_is_in_one_language(
+    language, page, new_page, admin_a, users_a, task_worker, mailoutbox
+):
     taro, hana = users_a
     contract = admin_a.contract
     issue = key_services.device_key_issue
@@ -234,6 +241,46 @@ def test_every_page_is_in_one_language(language, page, new_page, admin_a, users_
     walk.visit(page, f"{keys}/access/", "access settings")
     walk.visit(page, "/console/logs/", "audit log")
     walk.visit(page, "/console/users/999999/edit/", "not found")
+
+    # 環境設定 and 二段階認証
+    walk.visit(page, "/console/settings/", "settings")
+    walk.visit(page, "/console/settings/password/", "settings, password")
+    walk.send(page, "settings, password, errors", {})
+    walk.visit(page, "/console/settings/email/", "settings, email")
+    walk.send(page, "settings, email, errors", {})
+    tokens = []
+    account_services.email_change_request(
+        contract=contract,
+        actor=SETUP,
+        user=admin_a,
+        email="new-a@example.jp",
+        link_for=lambda token: tokens.append(token) or token,
+    )
+    walk.visit(page, f"/console/settings/email/confirm/{tokens[0]}/", "settings, email link")
+    walk.visit(page, "/console/settings/email/confirm/broken/", "settings, email link broken")
+    walk.visit(page, "/settings/two-step/", "two-step setup")
+    walk.send(page, "two-step app", {}, "form[action$='/app/'] button")
+    walk.send(page, "two-step app, errors", {"code": "12"})
+    secret = page.locator("code.secret").inner_text()
+    page.wait_for_timeout(1100)  # django-otp's wait after one wrong code
+    walk.send(page, "recovery codes", {"code": totp_code(secret)})
+    walk.visit(page, "/settings/two-step/", "two-step setup, enrolled")
+    verify = new_page()
+    walk.open_sign_in(verify)
+    walk.send(verify, "two-step verify", {"username": "admin-a", "password": PASSWORD})
+    walk.send(verify, "two-step verify, errors", {"code": "12"}, "main .button-primary")
+
+    # パスワードをお忘れの方, in a browser signed in as nobody
+    forgot = new_page()
+    walk.open_sign_in(forgot)
+    walk.visit(forgot, "/login/forgot/", "password reset")
+    walk.send(forgot, "password reset, errors", {})
+    walk.send(forgot, "password reset, sent", {"login_id": "hana-a"})
+    task_worker()
+    link = re.search(r"https?://\S+", mailoutbox[-1].body).group(0)
+    walk.visit(forgot, link, "password reset, new password")
+    walk.send(forgot, "password reset, new password, errors", {})
+    walk.visit(forgot, "/login/reset/MQ/broken-link/", "password reset, invalid link")
 
     # taro-a, in a browser of their own: the key step, home, the self-service, refusals.
     key = issue(contract=contract, user=taro, actor=SETUP)

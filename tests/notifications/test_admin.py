@@ -6,13 +6,14 @@ from django.db import transaction
 
 from notifications.models import Notification, Status
 from notifications.services import notify
+from tests.conftest import login_verified
 
 CHANGELIST = "/support/notifications/notification/"
 
 
 @pytest.fixture
 def support_client(client, support_staff):
-    client.force_login(support_staff)
+    login_verified(client, support_staff)
     return client
 
 

@@ -30,7 +30,7 @@ from core.csvsafe import FORMULA_STARTS
 from csvimport.services import user_import
 from devicekeys import services as key_services
 from devicekeys.models import DeviceKey
-from tests.conftest import PASSWORD, SETUP
+from tests.conftest import PASSWORD, SETUP, login_verified
 from tests.devicekeys.browser import HOME, KEY_STEP, LOGIN, browser, enter_key, sign_in
 from tests.security.test_matrix import FILLERS, PATTERNS
 
@@ -208,7 +208,7 @@ def test_login_id_and_phone_refuse_markup(contract_a, field, code):
 
 def test_no_console_page_shows_markup_unescaped(world, admin_a):
     console = Client()
-    console.force_login(admin_a)
+    login_verified(console, admin_a)
     seen, problems = set(), []
     for name, _route, kwargs in PATTERNS:
         url = console_url(name, kwargs, world["objects"])
@@ -232,7 +232,7 @@ def test_no_console_page_shows_markup_unescaped(world, admin_a):
 def test_the_rename_message_shows_the_name_escaped(world, admin_a):
     renamed = '<script>alert("rename")</script>'
     console = Client()
-    console.force_login(admin_a)
+    login_verified(console, admin_a)
     response = console.post(
         reverse("devicekeys:key-rename", args=[world["key"].pk]),
         {"device_name": renamed},
@@ -262,7 +262,7 @@ def test_no_page_of_the_user_id_shows_markup_unescaped(world):
 
 def test_no_support_page_of_django_admin_shows_markup_unescaped_or_a_hash(world, support_staff):
     staff = Client()
-    staff.force_login(support_staff)
+    login_verified(staff, support_staff)
     hashes = list(User.objects.values_list("password", flat=True))
     problems = []
     for model in admin.site._registry:
@@ -320,7 +320,7 @@ def test_csv_downloads_carry_markup_as_plain_text_and_no_formula(
     world, admin_a, name, plain, neutralised
 ):
     console = Client()
-    console.force_login(admin_a)
+    login_verified(console, admin_a)
     kwargs = {"pk": world["job"].pk} if name == "csvimport:user-import-report" else {}
     rows = csv_rows(console.get(reverse(name, kwargs=kwargs)))
 

@@ -1,0 +1,190 @@
+"""環境設定: the administrator's own password, mail address, notification, and the
+way to 二段階認証 (twostep). Also パスワードをお忘れの方, for administrators and user
+IDs alike. Each view: guard → form → one service call → message → redirect."""
+
+from django.contrib import messages
+from django.contrib.auth import password_validation
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.guards import administrator_required
+from accounts.settings_forms import (
+    EmailChangeForm,
+    NotificationForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+)
+from accounts.views import password_change_flow
+from devicekeys.selectors import access_setting_get
+from devicekeys.services import access_setting_change
+from devicekeys.signin import client_ip
+from twostep import services as twostep
+
+
+@never_cache
+@administrator_required
+def settings_home(request):
+    """環境設定."""
+    user = request.user
+    setting = access_setting_get(contract=request.contract)
+    context = {
+        "title": _("環境設定"),
+        "two_step": twostep.enrolled(user),
+        "notification_form": NotificationForm(
+            initial={"notify_on_register": setting.notify_on_register}
+        ),
+    }
+    return render(request, "accounts/settings.html", context)
+
+
+@administrator_required
+@require_POST
+def settings_notifications(request):
+    """The administrator's own notification (the mail on a device's registration); the
+    rest of アクセス設定 stays as it is."""
+    form = NotificationForm(request.POST)
+    if form.is_valid():
+        setting = access_setting_get(contract=request.contract)
+        access_setting_change(
+            contract=request.contract,
+            actor=request.user,
+            device_auth_required=setting.device_auth_required,
+            notify_on_register=form.cleaned_data["notify_on_register"],
+        )
+        messages.success(request, _("通知の設定を保存しました。"))
+    return redirect("accounts:settings")
+
+
+@never_cache
+@sensitive_post_parameters("current_password", "password", "password_confirm")
+@administrator_required
+def settings_password(request):
+    """パスワード変更 of the administrator: the current password checked as a sign-in
+    is; other sessions end, this one stays; a mail says so."""
+    return password_change_flow(request, change=services.administrator_password_change)
+
+
+@never_cache
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def settings_email(request):
+    """メールアドレス変更: a confirmation link to the new address; the address changes
+    when it is followed."""
+    form = EmailChangeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            services.email_change_request(
+                contract=request.contract,
+                actor=request.user,
+                user=request.user,
+                email=email,
+                link_for=lambda token: request.build_absolute_uri(
+                    reverse("accounts:settings-email-confirm", args=[token])
+                ),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(email)s に確認のメールを送りました。メールのリンクを開くと、"
+                    "メールアドレスの変更が完了します（有効期限24時間）。"
+                )
+                % {"email": email},
+            )
+            return redirect("accounts:settings")
+    context = {"title": _("メールアドレス変更"), "form": form}
+    return render(request, "accounts/settings_email.html", context)
+
+
+@never_cache
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def settings_email_confirm(request, token):
+    """The confirmation link: a page with the new address and a button (a mail
+    scanner opening the link changes nothing)."""
+    email = services.email_change_of(token, user=request.user)
+    if request.method == "POST" and email:
+        try:
+            services.email_change_confirm(
+                contract=request.contract, actor=request.user, user=request.user, token=token
+            )
+        except ValidationError:
+            email = None
+        else:
+            messages.success(
+                request, _("メールアドレスを %(email)s に変更しました。") % {"email": email}
+            )
+            return redirect("accounts:settings")
+    context = {"title": _("メールアドレス変更"), "email": email}
+    return render(
+        request, "accounts/settings_email_confirm.html", context, status=200 if email else 400
+    )
+
+
+# --- パスワードをお忘れの方 --------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """パスワードをお忘れの方: the same answer whether the login ID exists or not."""
+    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(
+            login_id=form.cleaned_data["login_id"],
+            ip=client_ip(request),
+            link_for=lambda user: request.build_absolute_uri(
+                reverse(
+                    "accounts:password-reset-confirm",
+                    args=[
+                        urlsafe_base64_encode(force_bytes(user.pk)),
+                        auth_views.default_token_generator.make_token(user),
+                    ],
+                )
+            ),
+        )
+        return render(
+            request, "accounts/password_reset_sent.html", {"title": _("パスワードの再設定")}
+        )
+    context = {"title": _("パスワードの再設定"), "form": form}
+    return render(request, "accounts/password_reset.html", context)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link of the mail: Django's check of its token (valid an hour, until the
+    password changes: single use), the new password through the service."""
+
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset_confirm.html"
+    extra_context = {"title": _("パスワードの再設定")}
+
+    def get_context_data(self, **kwargs):
+        rules = password_validation.password_validators_help_texts()
+        return {**super().get_context_data(**kwargs), "password_rules": rules}
+
+    def form_valid(self, form):
+        try:
+            services.password_reset_complete(
+                user=self.user, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError as error:  # the rules of the password, next to its field
+            form.add_error("new_password1", error.message_dict["password"])
+            return self.form_invalid(form)
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        messages.success(
+            self.request,
+            _("パスワードを再設定しました。新しいパスワードでログインしてください。"),
+        )
+        return redirect("accounts:login")

@@ -1,0 +1,145 @@
+"""環境設定 and the stronger sign-in in the browser: an authenticator app enrolled
+with the code the test computes from the secret on the page, then asked at the next
+sign-in; a recovery code; a passkey registered on Chromium's virtual authenticator
+(DevTools protocol) and used to sign in; a forgotten password reset through the
+mail in the outbox."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browsing import check_page, field, message, open_menu_item, sign_in, totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "Tz5nWq2Kr8"
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="ログアウト").click()
+    expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
+
+
+def enrol_app(page) -> tuple[str, list[str]]:
+    """From 環境設定 to an enrolled authenticator app; the secret and the recovery codes."""
+    open_menu_item(page, "環境設定")
+    check_page(page, screenshot="settings")
+    page.get_by_role("link", name="二段階認証").click()
+    expect(page.get_by_role("heading", name="二段階認証の設定")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="認証アプリを登録").click()
+    expect(page.locator(".qr svg")).to_be_visible()  # drawn on the server, allowed by the CSP
+    check_page(page, screenshot="two-step-app")
+    secret = page.locator("code.secret").inner_text()
+    field(page, "確認コード").fill("000000" if totp_code(secret) != "000000" else "111111")
+    page.get_by_role("button", name="登録する").click()
+    expect(page.locator("#id_code_error")).to_contain_text("確認コードが正しくありません")
+    check_page(page)
+    page.wait_for_timeout(1100)  # django-otp's wait after one wrong code
+    field(page, "確認コード").fill(totp_code(secret))
+    page.get_by_role("button", name="登録する").click()
+    expect(page.get_by_role("heading", name="リカバリーコード")).to_be_visible()
+    check_page(page)
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    page.get_by_role("link", name="保管しました").click()
+    expect(page.get_by_text("登録済み")).to_be_visible()
+    return secret, codes
+
+
+def test_an_app_is_enrolled_then_asked_for_and_a_recovery_code_works_once(page, new_page, admin_a):
+    sign_in(page, "admin-a")
+    secret, codes = enrol_app(page)
+    assert len(codes) == 10
+    sign_out(page)
+
+    sign_in(page, "admin-a")
+    expect(page.get_by_role("heading", name="二段階認証")).to_be_visible()
+    check_page(page, screenshot="two-step-verify")
+    field(page, "確認コード").fill(totp_code(secret, steps_later=1))
+    page.get_by_role("button", name="確認する").click()
+    expect(page.get_by_role("heading", name="管理メニュー")).to_be_visible()
+
+    other = new_page()
+    sign_in(other, "admin-a")
+    field(other, "確認コード").fill(codes[0])
+    other.get_by_role("button", name="確認する").click()
+    expect(other.get_by_role("heading", name="管理メニュー")).to_be_visible()
+    sign_out(other)
+    sign_in(other, "admin-a")
+    field(other, "確認コード").fill(codes[0])
+    other.get_by_role("button", name="確認する").click()
+    expect(other.locator("#id_code_error")).to_contain_text("確認コードが正しくありません")
+    check_page(other)
+    # 戻る: back to the password step.
+    other.get_by_role("button", name="戻る（ログインをやり直す）").click()
+    expect(other.get_by_role("heading", name="ログイン")).to_be_visible()
+
+
+def test_a_passkey_is_registered_named_and_signs_in(page, admin_a, settings, live_server):
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    assert live_server.url.startswith("http://localhost:")  # a secure context, a domain
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    sign_in(page, "admin-a")
+    page.goto("/settings/two-step/")
+    page.get_by_role("button", name="パスキーを登録").click()
+    rename = page.get_by_label("パスキーの名前")
+    expect(rename).to_be_visible()
+    rename.fill("会社のPC")
+    page.get_by_role("button", name="名前を変更").click()
+    expect(message(page)).to_contain_text("パスキーの名前を変更しました")
+    expect(page.get_by_label("パスキーの名前")).to_have_value("会社のPC")
+    check_page(page, screenshot="two-step-setup")
+    sign_out(page)
+
+    sign_in(page, "admin-a")
+    expect(page.get_by_role("heading", name="二段階認証")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="パスキーで確認").click()
+    expect(page.get_by_role("heading", name="管理メニュー")).to_be_visible()
+
+
+def test_a_forgotten_password_is_reset_through_the_mail(page, users_a, mailoutbox):
+    page.goto("/login/")
+    page.get_by_role("link", name="パスワードをお忘れの方").click()
+    check_page(page)
+    field(page, "ログインID").fill("taro-a")
+    page.get_by_role("button", name="送信する").click()
+    expect(page.get_by_role("status")).to_contain_text("再設定のリンクをお送りしました")
+    check_page(page)
+
+    [mail] = mailoutbox
+    link = re.search(r"https?://\S+", mail.body).group(0)
+    page.goto(link)
+    expect(page.get_by_role("heading", name="パスワードの再設定")).to_be_visible()
+    check_page(page)
+    field(page, "新しいパスワード").fill("short")
+    field(page, "新しいパスワード（確認）").fill("short")
+    page.get_by_role("button", name="再設定する").click()
+    expect(page.locator("#id_new_password1_error")).to_be_visible()
+    check_page(page)
+    field(page, "新しいパスワード").fill(NEW_PASSWORD)
+    field(page, "新しいパスワード（確認）").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="再設定する").click()
+    expect(message(page)).to_contain_text("パスワードを再設定しました")
+
+    sign_in(page, "taro-a", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="端末認証")).to_be_visible()  # still the key step
+    page.goto(link)  # used once: no more
+    expect(page.get_by_role("alert")).to_contain_text("このリンクは無効です")
+    check_page(page)

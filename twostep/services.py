@@ -1,0 +1,209 @@
+"""二段階認証: one function per operation on an account's second factors.
+
+The second factors are django-otp devices: one authenticator app (TOTPDevice), any
+number of passkeys (django-otp-webauthn's WebAuthnCredential), and one set of
+RECOVERY_CODES recovery codes (a StaticDevice named "recovery"), each code usable
+once. Only administrators and support staff have them; a user ID's second factor
+is the device key. Every enrolment, removal, use of a recovery code and failed
+code is in ログ管理; a reset by support staff also mails the account.
+
+Wrong codes are throttled by django-otp itself (each device waits 2, 4, 8 …
+seconds after each failure in a row, OTP_TOTP_THROTTLE_FACTOR and
+OTP_STATIC_THROTTLE_FACTOR).
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django_otp import devices_for_user, match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from accounts.models import Actor, Role, User
+from audit import services as audit
+from audit.actions import Action
+from core.exceptions import NotFound
+from notifications import kinds
+from notifications.services import notify
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODES = 10
+RECOVERY = "recovery"  # the name of the StaticDevice that holds the recovery codes
+TOTP_NAME = "authenticator"
+# What each kind of device is called in ログ管理's changes ("method").
+METHOD_TOTP, METHOD_PASSKEY, METHOD_RECOVERY = "totp", "passkey", "recovery"
+
+
+class PasskeyNotFound(NotFound):
+    """The passkey is not (or no longer) one of this account's."""
+
+
+def applies(user) -> bool:
+    """Whether this account may have second factors: administrators and support staff."""
+    return user.is_authenticated and user.role in (Role.ADMINISTRATOR, Role.SUPPORT)
+
+
+def required(user) -> bool:
+    """Whether this account must have a second factor before it may do anything:
+    support staff always; administrators where TWO_STEP_REQUIRED is set."""
+    if not applies(user):
+        return False
+    return user.role == Role.SUPPORT or settings.TWO_STEP_REQUIRED
+
+
+def enrolled(user) -> bool:
+    """Whether the account has a confirmed second factor (recovery codes alone do not
+    count: they back up another)."""
+    return any(
+        device.confirmed and not isinstance(device, StaticDevice)
+        for device in devices_for_user(user, confirmed=True)
+    )
+
+
+def _record(action: Action, user: User, actor: Actor, method: str = "") -> None:
+    audit.record(
+        action,
+        contract=user.contract,
+        actor=actor,
+        target=user.login_id,
+        changes={"method": ["", method]} if method else None,
+    )
+
+
+# --- The authenticator app ----------------------------------------------------------
+
+
+@transaction.atomic
+def totp_begin(*, user: User) -> TOTPDevice:
+    """An authenticator app to enrol: a new secret, unconfirmed until a code of it is
+    given (totp_confirm). An earlier unconfirmed one is replaced."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+
+
+@transaction.atomic
+def totp_confirm(*, user: User, token: str, actor: Actor) -> TOTPDevice | None:
+    """The code of the app being enrolled: right, the app replaces any earlier one and
+    is the account's second factor (returned); wrong, None (and ログ管理)."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        return None
+    if not device.verify_token(token):
+        _record(Action.TWO_STEP_FAILED, user, actor, METHOD_TOTP)
+        return None
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    _record(Action.TWO_STEP_ENROLLED, user, actor, METHOD_TOTP)
+    return device
+
+
+@transaction.atomic
+def totp_remove(*, user: User, actor: Actor) -> bool:
+    """Remove the account's authenticator app. Returns whether there was one."""
+    deleted, _by_model = TOTPDevice.objects.filter(user=user).delete()
+    if deleted:
+        _record(Action.TWO_STEP_REMOVED, user, actor, METHOD_TOTP)
+    return bool(deleted)
+
+
+# --- Passkeys -----------------------------------------------------------------------
+
+
+def passkey_list(*, user: User):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at")
+
+
+def passkey_registered(*, user: User, device: WebAuthnCredential, actor: Actor) -> None:
+    """A passkey was registered (django-otp-webauthn's ceremony): it gets a name and a
+    ログ管理 entry."""
+    count = passkey_list(user=user).count()
+    WebAuthnCredential.objects.filter(pk=device.pk).update(name=f"Passkey {count}")
+    _record(Action.TWO_STEP_ENROLLED, user, actor, METHOD_PASSKEY)
+
+
+def _own_passkey(user: User, pk: int) -> WebAuthnCredential:
+    found = WebAuthnCredential.objects.filter(user=user, pk=pk).first()
+    if found is None:
+        raise PasskeyNotFound
+    return found
+
+
+@transaction.atomic
+def passkey_rename(*, user: User, pk: int, name: str, actor: Actor) -> WebAuthnCredential:
+    passkey = _own_passkey(user, pk)
+    passkey.name = name.strip()[:64]
+    passkey.save(update_fields=["name"])
+    return passkey
+
+
+@transaction.atomic
+def passkey_delete(*, user: User, pk: int, actor: Actor) -> None:
+    _own_passkey(user, pk).delete()
+    _record(Action.TWO_STEP_REMOVED, user, actor, METHOD_PASSKEY)
+
+
+# --- Recovery codes -------------------------------------------------------------------
+
+
+@transaction.atomic
+def recovery_codes_renew(*, user: User, actor: Actor) -> list[str]:
+    """RECOVERY_CODES new recovery codes, each usable once; the earlier ones stop
+    working. Returns them: they are shown once and kept nowhere else in clear."""
+    StaticDevice.objects.filter(user=user, name=RECOVERY).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    _record(Action.RECOVERY_CODES_RENEWED, user, actor)
+    return codes
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY).count()
+
+
+# --- The second step of the sign-in ----------------------------------------------------
+
+
+@transaction.atomic
+def code_verify(*, user: User, token: str):
+    """A code typed at the second step: the authenticator app's, or a recovery code
+    (used up). Returns the device that took it, or None. ログ管理 records both; django-otp
+    throttles each device after failures (a throttled device takes no code)."""
+    token = "".join(token.split())[:16]
+    device = match_token(user, token) if token else None
+    if device is None:
+        _record(Action.TWO_STEP_FAILED, user, user)
+        return None
+    if isinstance(device, StaticDevice):
+        _record(Action.RECOVERY_CODE_USED, user, user, METHOD_RECOVERY)
+    else:
+        _record(Action.TWO_STEP_PASSED, user, user, METHOD_TOTP)
+    return device
+
+
+def passkey_verified(*, user: User) -> None:
+    """A passkey answered the second step (django-otp-webauthn's ceremony)."""
+    with transaction.atomic():
+        _record(Action.TWO_STEP_PASSED, user, user, METHOD_PASSKEY)
+
+
+# --- Support ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def two_step_reset(*, user: User, actor: Actor) -> int:
+    """Support staff remove every second factor of an administrator who lost them (a
+    lost phone): the administrator signs in with the password alone again, and is
+    asked to enrol where two-step verification is required. Mailed to the account.
+    Returns how many devices were removed."""
+    removed = 0
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+        removed += 1
+    _record(Action.TWO_STEP_RESET, user, actor)
+    notify(kinds.TWO_STEP_RESET, user=user)
+    return removed
