@@ -8,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401  (the account-wide sign-in ceiling)
+        from accounts.services import sessions_sweep
+        from core import maintenance
+
+        maintenance.register("sessions", sessions_sweep)

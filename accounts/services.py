@@ -13,9 +13,11 @@ from collections.abc import Callable
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import throttling
@@ -523,3 +525,11 @@ def email_change_confirm(*, contract: Contract, actor: Actor, user: User, token:
         changes={"email": [before, email]},
     )
     return email
+
+
+def sessions_sweep() -> int:
+    """Delete the sessions past their expiry date (a step of `manage.py sweep`, Django's
+    clearsessions with a count): the table keeps no browser's sign-in longer than it
+    lasts. Returns how many went."""
+    deleted, _by_model = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    "core",
     "accounts",
     "devicekeys",
     "csvimport",
@@ -281,24 +282,40 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server never
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@azukeru.example.jp")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Notification mail (notifications/) ---------------------------------------------
+# --- Background work (notifications/, csvimport/) -----------------------------------
 # Mails are recorded in the outbox table with the change that causes them and
-# delivered after commit by a task (the Django Tasks API of django-tasks). The ORM
-# backend keeps the queue in this database; `manage.py db_worker` runs the tasks and
-# `manage.py sweep_mail --every 60` re-queues retries and deliveries a dead worker
-# left behind. Another backend (django-tasks-rq, ...) is a change of TASKS only.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# delivered after commit by a task (the Django Tasks API of django-tasks); CSV imports
+# are tasks too. The ORM backend keeps the queue in this database. Two queues, so
+# that a mail never waits behind an import: "default" (mail, and a failed mail's
+# next attempt, queued for its time) and "imports". `manage.py db_worker` runs the
+# tasks of the queues it is given (bin/serve: one worker each); `manage.py sweep
+# --every 60` is the net: it re-queues mails whose task was lost and fails import
+# jobs whose worker died (docs/OPERATIONS.md).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "imports"],
+    }
+}
 
 # --- Audit log (audit/) -------------------------------------------------------------
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 
-# --- What the frame shows ---------------------------------------------------------
-SERVICE_NAME = env.str("SERVICE_NAME", default="フレッツ・あずけ～る PRO")
-SUPPORT_CONTACT_NAME = env.str(
-    "SUPPORT_CONTACT_NAME", default="フレッツ・あずけ～るに関するお問い合わせセンター"
+# --- What the frame shows (and every mail) ------------------------------------------
+# The guide's words by default, translated on English pages. An operator's own value
+# (SERVICE_NAME, ...) is shown on every page, or on English pages its *_EN value when
+# one is set (core/support.py).
+SERVICE_NAME = env.str("SERVICE_NAME", default="") or _("フレッツ・あずけ～る PRO")
+SUPPORT_CONTACT_NAME = env.str("SUPPORT_CONTACT_NAME", default="") or _(
+    "フレッツ・あずけ～るに関するお問い合わせセンター"
 )
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="0120-612808")
-SUPPORT_HOURS = env.str("SUPPORT_HOURS", default="午前9:00～午後9:00（年末年始を除き、年中無休）")
+SUPPORT_HOURS = env.str("SUPPORT_HOURS", default="") or _(
+    "午前9:00～午後9:00（年末年始を除き、年中無休）"
+)
+SERVICE_NAME_EN = env.str("SERVICE_NAME_EN", default="")
+SUPPORT_CONTACT_NAME_EN = env.str("SUPPORT_CONTACT_NAME_EN", default="")
+SUPPORT_HOURS_EN = env.str("SUPPORT_HOURS_EN", default="")
 
 # --- Security headers ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

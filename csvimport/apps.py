@@ -9,3 +9,9 @@ class CsvImportConfig(AppConfig):
 
     name = "csvimport"
     verbose_name = _("CSVインポート")
+
+    def ready(self):
+        from core import maintenance
+        from csvimport.tasks import import_jobs_sweep
+
+        maintenance.register("imports", import_jobs_sweep)

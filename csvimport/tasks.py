@@ -30,8 +30,10 @@ from csvimport.services import ImportObserver, ImportResult, user_import
 
 logger = logging.getLogger(__name__)
 
-# Below the mails (priority 0): a worker picks up the mails waiting before it
-# starts an import, which keeps it busy for up to a couple of minutes.
+# A queue of their own (azukeru/settings.py, TASKS): an import keeps its worker busy
+# for up to a couple of minutes, and the mail's worker never takes one. A worker of
+# every queue (`--queue-name '*'`) still takes the mails first (priority).
+IMPORT_QUEUE = "imports"
 IMPORT_PRIORITY = -10
 # How often a job writes its progress at most, in seconds.
 PROGRESS_INTERVAL = 1.0
@@ -247,18 +249,30 @@ def import_jobs_fail_abandoned(*, contract: Contract) -> int:
     drop their files): a running job whose heartbeat stopped RUNNING_LEASE ago, a
     queued one no worker took within QUEUED_LEASE. Nothing of such a job was
     committed: its users and its end are one transaction. Returns how many."""
+    return _fail_abandoned(ImportJob.objects.for_contract(contract))
+
+
+def import_jobs_sweep() -> int:
+    """import_jobs_fail_abandoned for every contract: a step of `manage.py sweep`, so
+    that a dead worker's job is failed within a minute of its lease, whether or not
+    anyone opens the import screen."""
+    return _fail_abandoned(ImportJob.objects.all())
+
+
+def _fail_abandoned(jobs) -> int:
     now = timezone.now()
+    abandoned = list(jobs.abandoned(now).values_list("pk", "contract_id"))
     count = (
-        ImportJob.objects.for_contract(contract)
+        ImportJob.objects.filter(pk__in=[pk for pk, _contract in abandoned])
         .abandoned(now)
         .update(status=ImportStatus.FAILED, content=None, finished_at=now)
     )
-    if count:
-        logger.warning("%d import job(s) of contract %s given up: no worker", count, contract.pk)
+    for pk, contract_id in abandoned:
+        logger.warning("Import job %s of contract %s given up: no worker", pk, contract_id)
     return count
 
 
-@task(priority=IMPORT_PRIORITY)
+@task(queue_name=IMPORT_QUEUE, priority=IMPORT_PRIORITY)
 def run_import_job(job_id: int) -> str:
     """The task: run the queued job `job_id` (import_job_run)."""
     return import_job_run(job_id=job_id)

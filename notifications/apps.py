@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("通知メール")
+
+    def ready(self):
+        from core import maintenance
+        from notifications.services import outbox_sweep
+
+        maintenance.register("mail", outbox_sweep)

@@ -15,7 +15,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from accounts.models import user_field_label
-from core.support import support_contact
+from core.support import service_name, support_contact
 from notifications.models import Notification
 
 # The guide's times are Japan's, whatever the server's time zone.
@@ -56,7 +56,7 @@ def _template_context(notification: Notification) -> dict:
         context["changed_fields"] = [user_field_label(name) for name in context["changed_fields"]]
     return {
         **context,
-        "service_name": settings.SERVICE_NAME,
+        "service_name": service_name(),
         "support": support_contact(),
         "login_id": notification.login_id,
         "administrator_login_id": notification.administrator_login_id,

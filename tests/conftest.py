@@ -16,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.models import Role, User
 from core import actors
+from csvimport.tasks import IMPORT_QUEUE
+from notifications.tasks import MAIL_QUEUE
 
 PASSWORD = "Vq7xLp3Rz9"  # obeys every password rule of the console
 # The actor of what a test sets up through the services (every service requires one).
@@ -152,6 +154,11 @@ def admin_client_a(client, admin_a):
     return client
 
 
+def task_backend(backend: str) -> dict:
+    """TASKS with another backend, and the console's queues (azukeru/settings.py)."""
+    return {"default": {"BACKEND": backend, "QUEUES": [MAIL_QUEUE, IMPORT_QUEUE]}}
+
+
 @pytest.fixture(autouse=True)
 def _deliver_mail_on_commit(settings):
     """Notification mail (notifications.services.notify) is delivered as soon as the
@@ -159,4 +166,4 @@ def _deliver_mail_on_commit(settings):
     ImmediateBackend. So after `django_capture_on_commit_callbacks(execute=True)`
     the mail is in `mailoutbox`. tests/notifications switches back to the database
     queue where it tests the worker itself."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = task_backend("django_tasks.backends.immediate.ImmediateBackend")

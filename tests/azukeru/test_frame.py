@@ -40,7 +40,21 @@ def test_frame_names_the_signed_in_administrator_and_support_contact(admin_clien
     page = admin_client_a.get(CONSOLE).content.decode()
     assert "admin-a" in page
     assert settings.SUPPORT_PHONE in page
-    assert settings.SERVICE_NAME in page
+    assert "フレッツ・あずけ～る PRO" in page and "午前9:00～午後9:00" in page
+
+
+def test_the_frame_is_in_the_language_of_the_page(admin_client_a, settings):
+    admin_client_a.cookies["django_language"] = "en"
+    page = admin_client_a.get(CONSOLE).content.decode()
+    assert "FLET&#x27;S Azukeru PRO" in page and "FLET&#x27;S Azukeru Contact Center" in page
+    assert "9:00 a.m. to 9:00 p.m." in page and "フレッツ" not in page
+
+
+def test_an_operators_own_words_and_their_english(admin_client_a, settings):
+    settings.SERVICE_NAME, settings.SERVICE_NAME_EN = "社内ストレージ", "Company Storage"
+    assert "社内ストレージ" in admin_client_a.get(CONSOLE).content.decode()
+    admin_client_a.cookies["django_language"] = "en"
+    assert "Company Storage" in admin_client_a.get(CONSOLE).content.decode()
 
 
 def test_login_page_has_no_menu(client, db):

@@ -30,6 +30,7 @@ from csvimport import tasks
 from csvimport import views as csv_views
 from csvimport.exceptions import ImportInProgress
 from csvimport.tasks import run_import_job
+from tests.conftest import task_backend
 from tests.csvimport.csvfiles import GOOD, PASSWORDS, csv_bytes, good_file
 from tests.csvimport.csvfiles import good_file_with_full_width_spaces as spaced_file
 from tests.notifications.test_worker_process import ROOT, database_url
@@ -242,7 +243,7 @@ class TestOneImportAtATime:
     def test_two_uploads_at_the_same_moment_make_one_job(self, settings, admin_a):
         # No worker runs the job meanwhile (with the ImmediateBackend the first job
         # could end before the second upload looks): both meet while it is queued.
-        settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+        settings.TASKS = task_backend("django_tasks.backends.dummy.DummyBackend")
         queued = []
 
         def on_enqueued(sender, task_result, **kwargs):
@@ -469,7 +470,7 @@ def test_a_worker_process_killed_while_hashing_creates_nothing(
     """A real `manage.py db_worker` (Argon2, as in production) is killed (SIGKILL)
     halfway through the passwords: no user exists, the job is marked failed once
     its heartbeat is older than the lease, and a new import can start."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
     rows = [(f"kill{i:03d}", "Hn5vRt2Wq8", f"k{i}@example.jp") for i in range(60)]
     with transaction.atomic():  # a real commit: the task row is queued on it
         job = tasks.import_job_start(
@@ -478,7 +479,10 @@ def test_a_worker_process_killed_while_hashing_creates_nothing(
 
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"],
+        [
+            *(sys.executable, "manage.py", "db_worker", "--queue-name", "imports"),
+            *("--no-reload", "--no-startup-delay"),
+        ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url()},
         stdout=log,

@@ -27,6 +27,8 @@ from django.core.management import call_command
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import task_backend
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -132,11 +134,16 @@ def task_worker(settings):
     """Tasks wait in the database, as in production, until the test runs the worker:
     `manage.py db_worker --batch` takes every waiting task, then stops. (Elsewhere
     tasks run at once, on the ImmediateBackend of tests/conftest.py.)"""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
 
     def run():
         call_command(
-            "db_worker", batch=True, startup_delay=False, reload=False, stdout=io.StringIO()
+            "db_worker",
+            queue_name="*",
+            batch=True,
+            startup_delay=False,
+            reload=False,
+            stdout=io.StringIO(),
         )
 
     return run

@@ -6,9 +6,9 @@ page it reads what a person sees or hears: the text, the names given to screen
 readers (aria-label, visually hidden text), the titles, the labels of the card
 layout (data-label) and the messages a script shows later (data-text-*,
 data-rename-*). Data is not UI: the values the database holds (login IDs,
-names, keys, log entries ...) and the settings shown in the frame (service name,
-support contact) are taken out first; so are code samples and elements in
-another language than the page's (the names of the languages in the switch).
+names, keys, log entries ...) and the support phone number are taken out first; so
+are code samples and elements in another language than the page's (the names of the
+languages in the switch). The service name and the support contact are UI.
 
 In English no Japanese may remain; in Japanese no English word may remain but the
 technical terms of TERMS. The walk runs on the compiled translations (`make test`
@@ -53,6 +53,7 @@ TERMS = {
     "iOS",
     "Android",
     "QR",
+    "PRO",  # of the service's name, フレッツ・あずけ～る PRO
     "Google",  # the authenticator apps by their names
     "Microsoft",
     "Authenticator",
@@ -85,13 +86,9 @@ _PAGE_TEXTS = """() => {
 
 def data_pattern(typed: set[str]) -> re.Pattern:
     """What the pages may show that is data, not UI: what the walk typed, what the
-    database holds, the frame's settings; each as a whole word, longest first."""
-    values = set(typed) | {
-        settings.SERVICE_NAME,
-        settings.SUPPORT_CONTACT_NAME,
-        settings.SUPPORT_PHONE,
-        settings.SUPPORT_HOURS,
-    }
+    database holds, the support phone number; each as a whole word, longest first.
+    (The service name and the support contact are UI: translated like the rest.)"""
+    values = set(typed) | {settings.SUPPORT_PHONE}
     for user in User.objects.all():
         values |= {user.login_id, user.email, user.nickname, user.display_name, user.title}
         values |= {user.department, user.phone}

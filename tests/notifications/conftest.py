@@ -19,6 +19,7 @@ from django.db import transaction
 from django_tasks_db.management.commands import db_worker
 
 from notifications import services
+from tests.conftest import task_backend
 
 # 2026-04-01 10:30 in Japan.
 START = datetime(2026, 4, 1, 1, 30, tzinfo=UTC)
@@ -109,13 +110,13 @@ def db_queue(settings, monkeypatch):
     """The database task queue of production (django-tasks-db) instead of the tests'
     ImmediateBackend. Returns `run_worker()`: db_worker's own loop, in batch mode,
     until no task is ready."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
     # The worker shares the test's connection (and its transaction): keep it open.
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run_worker():
         db_worker.Worker(
-            queue_names=["default"],
+            queue_names=["*"],
             interval=0,
             batch=True,
             backend_name="default",

@@ -75,14 +75,14 @@ def test_resend_failed_mail_refuses_a_malformed_date(failed_mails):
     assert Notification.objects.filter(status=Status.FAILED).count() == 2
 
 
-def test_sweep_mail_queues_the_mails_that_are_due(users_a, mailoutbox, time_machine):
+def test_the_sweep_queues_the_mails_that_are_due(users_a, mailoutbox, time_machine):
     time_machine.move_to(datetime(2026, 4, 1, 1, 30, tzinfo=UTC), tick=False)
     with transaction.atomic():
         notify("user_created", user=users_a[0])  # its commit callback never runs
 
-    assert "Queued 0" in run("sweep_mail")
+    assert "mail: 0" in run("sweep_mail")  # the former name of `sweep`
     time_machine.shift(timedelta(minutes=6))
-    assert "Queued 1" in run("sweep_mail")
+    assert "mail: 1" in run("sweep")
     assert [mail.to for mail in mailoutbox] == [["taro-a@example.jp"]]
 
 

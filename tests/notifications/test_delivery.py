@@ -13,13 +13,14 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
-from notifications import delivery, schedule
+from notifications import delivery, schedule, services
 from notifications.models import Notification, Status
 from notifications.services import notify
 from notifications.tasks import enqueue_delivery
 from tests.conftest import PASSWORD
 
-SERVICE = settings.SERVICE_NAME
+SERVICE = "フレッツ・あずけ～る PRO"
+SERVICE_EN = "FLET'S Azukeru PRO"  # the service name on English pages and mails
 DEVICE_KEY = {"key": "KkeJ8cZG", "device_name": "Chrome-16"}
 CONTEXT = {
     "user_created": {},
@@ -45,23 +46,23 @@ EXPECTED = {
         "端末認証キーを再発行しました",
     ),
     ("user_created", "en"): (
-        f"[{SERVICE}] Your user ID has been created",
+        f"[{SERVICE_EN}] Your user ID has been created",
         "has created a user ID for you",
     ),
     ("user_changed", "en"): (
-        f"[{SERVICE}] Your user ID has been changed",
+        f"[{SERVICE_EN}] Your user ID has been changed",
         "has changed the details of your user ID",
     ),
     ("user_deleted", "en"): (
-        f"[{SERVICE}] Your user ID has been deleted",
+        f"[{SERVICE_EN}] Your user ID has been deleted",
         "has deleted your user ID",
     ),
     ("device_key_issued", "en"): (
-        f"[{SERVICE}] A device authentication key has been issued",
+        f"[{SERVICE_EN}] A device authentication key has been issued",
         "has issued a device authentication key",
     ),
     ("device_key_reissued", "en"): (
-        f"[{SERVICE}] Your device authentication key has been reissued",
+        f"[{SERVICE_EN}] Your device authentication key has been reissued",
         "has reissued the device authentication key",
     ),
 }
@@ -107,7 +108,7 @@ def test_each_kind_arrives_over_smtp_in_the_users_language(
     assert mail["Subject"].strip() == subject
     assert what_happened in body
     assert user.login_id in body
-    assert SERVICE in body
+    assert (SERVICE if language == "ja" else SERVICE_EN) in body
     assert settings.SUPPORT_PHONE in body
     for phrase in EVERY_MAIL[language]:
         assert phrase in body
@@ -179,6 +180,27 @@ def test_a_temporary_refusal_is_tried_again(taro, commit, smtp_server, next_work
     del smtp_server.mailbox.replies["DATA"]
     clock.shift(timedelta(minutes=1))
     next_worker_run()
+    assert len(smtp_server.received) == 1
+    assert outbox_row(notification).status == Status.SENT
+
+
+def test_a_failed_mail_is_tried_again_by_the_worker_alone_when_its_time_comes(
+    taro, commit, smtp_server, db_queue, clock
+):
+    smtp_server.mailbox.replies["DATA"] = "451 4.3.0 Try again later"
+    notification = record(commit, taro)
+    db_queue()  # the first attempt fails, and queues the next for its time
+    row = outbox_row(notification)
+    assert row.status == Status.PENDING and row.enqueued_at == row.next_attempt_at
+    retry = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    assert retry.run_after == row.next_attempt_at
+
+    del smtp_server.mailbox.replies["DATA"]
+    db_queue()
+    assert smtp_server.received == []  # not before its time
+    clock.shift(timedelta(minutes=1))
+    assert services.outbox_sweep() == 0  # the sweep sees the task to come
+    db_queue()  # no sweep: the worker alone
     assert len(smtp_server.received) == 1
     assert outbox_row(notification).status == Status.SENT
 

@@ -17,7 +17,7 @@ from accounts.models import ImportJob, ImportStatus
 from csvimport import format as csv_format
 from csvimport import tasks
 from csvimport.services import user_import
-from tests.conftest import SETUP
+from tests.conftest import SETUP, task_backend
 from tests.csvimport.csvfiles import csv_bytes
 
 LONG = 130_000  # a field as long as the CSV reader can read (its limit is 131,072)
@@ -148,7 +148,7 @@ def test_the_lease_of_a_running_import_is_kept_while_its_worker_works(
 ):
     """A step that takes longer than a progress write (one slow line, the final
     transaction) still beats: the heartbeat does not wait for the import."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = task_backend("django_tasks.backends.dummy.DummyBackend")
     monkeypatch.setattr(tasks, "HEARTBEAT_INTERVAL", 0.02)
     job = tasks.import_job_start(
         contract=admin_a.contract,
