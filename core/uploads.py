@@ -15,6 +15,11 @@ parser by UploadLimitMiddleware:
   the limit, no content), so that the form's own size rule puts its message next to
   the field: one rule, one message, whether the file was refused early or late.
 
+Every other view takes no file: a file sent to it anyway is refused the same way
+(NO_FILES), so no form's body spools a file to disk, whatever its size. The fields of
+any form are limited by Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), checked from
+the declared length before a urlencoded body is read (400).
+
 Nothing of a refused file is kept. What happens to the rest of the body depends on
 its declared length. Up to DRAIN_MAX it is read and thrown away (Django's own
 StopUpload behaviour), so that the connection ends cleanly and the proxy in front,
@@ -33,6 +38,8 @@ from django.utils.datastructures import MultiValueDict
 # form's other fields. A body declared larger than max_bytes + ENVELOPE cannot carry
 # a file within the limit.
 ENVELOPE = 64 * 1024
+# The upload limit of a view that takes no file.
+NO_FILES = 0
 # Up to this declared length, the rest of a refused body is read and discarded.
 DRAIN_MAX = 4 * 1024 * 1024
 
@@ -93,7 +100,8 @@ def upload_limit(max_bytes: int):
 
 
 class UploadLimitMiddleware:
-    """Puts the upload limit of the view about to run (`upload_limit`) in place.
+    """Puts the upload limit of the view about to run (`upload_limit`, or NO_FILES) in
+    place.
 
     CSRF: this must come before CsrfViewMiddleware in MIDDLEWARE. That middleware reads
     request.POST for the token in its process_view, which parses the body; this one's
@@ -113,9 +121,9 @@ class UploadLimitMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        max_bytes = getattr(view_func, "upload_limit", None)
-        if max_bytes is None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
+        max_bytes = getattr(view_func, "upload_limit", NO_FILES)
         # Nothing has read the body yet: the declared Content-Length decides here
         # whether a file can fit at all. (Setting upload_handlers raises if the body
         # was parsed already: a middleware reading it earlier fails loudly.)

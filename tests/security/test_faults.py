@@ -308,13 +308,13 @@ class CountingBody:
             self.bytes_read = start + len(chunk)
         return chunk
 
-    def post(self, client, **headers):
+    def post(self, client, url=IMPORT, **headers):
         environ = {
             "wsgi.input": self,
             "CONTENT_LENGTH": str(self.size),
             "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
         }
-        return client.generic("POST", IMPORT, headers=headers, **environ)
+        return client.generic("POST", url, headers=headers, **environ)
 
 
 @pytest.fixture
@@ -391,3 +391,17 @@ def test_file_within_the_limit_still_goes_through_with_its_token(browser):
     assert response.status_code == 302
     assert response.url == reverse("csvimport:user-import-job", args=[job.pk])
     assert bytes(job.content) == good_file()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["accounts:user-create", "accounts:settings-email", "accounts:login", "api:token"],
+)
+def test_a_form_that_takes_no_file_reads_none_of_one(browser, url):
+    """Every form, not only the import: a 10 MiB file sent to a form without one is
+    stopped before its first byte is read, and the form answers as it would."""
+    body = CountingBody(10 * MiB, token=browser.token)
+    response = body.post(browser, reverse(url))
+    assert response.status_code < 500
+    assert body.bytes_read <= 64 * 1024  # the parser's first chunk, at most
+    assert not ImportJob.objects.exists()
