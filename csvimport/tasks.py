@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from accounts.models import Contract, ImportJob, ImportStatus, User
+from core import taskrows
 from core.actors import WORKER
 from csvimport.exceptions import ImportInProgress, StorageFull
 from csvimport.services import ImportObserver, ImportResult, user_import
@@ -51,7 +52,8 @@ STORAGE_FULL = _(
 
 
 class ImportJobLost(Exception):
-    """The job is no longer this worker's to finish: it was given up as abandoned."""
+    """The job is no longer this worker's to finish: it was given up as abandoned (also
+    recorded by the sweep on the task row of a worker that died while running it)."""
 
 
 def import_job_start(
@@ -269,6 +271,9 @@ def _fail_abandoned(jobs) -> int:
     )
     for pk, contract_id in abandoned:
         logger.warning("Import job %s of contract %s given up: no worker", pk, contract_id)
+    if abandoned:  # and the task rows their dead workers left RUNNING
+        lost = [pk for pk, _contract in abandoned]
+        taskrows.close_lost(run_import_job, ImportJobLost, args_kwargs__kwargs__job_id__in=lost)
     return count
 
 

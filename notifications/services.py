@@ -49,7 +49,6 @@ TASKS back to the database backend: tests/notifications/.
 import logging
 from functools import partial
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
@@ -58,6 +57,7 @@ from django.utils import timezone
 from accounts.models import Actor, Contract, Role, User
 from audit import services as audit
 from audit.actions import Action as AuditAction
+from core import taskrows
 from notifications import schedule
 from notifications.exceptions import WorkerLost
 from notifications.kinds import clean_context
@@ -163,22 +163,10 @@ def _enqueue_on_commit(notification_id: int) -> None:
 
 
 def _close_abandoned_task_rows(now) -> None:
-    """The database task backend leaves the row of a task whose worker died RUNNING
-    for ever; close such delivery rows as failed so the task list tells the truth.
-    (The mail itself was queued again above, from the outbox.)"""
-    if not apps.is_installed("django_tasks_db"):
-        return
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    DBTaskResult.objects.running().filter(
-        task_path=deliver_notification.module_path,
-        started_at__lte=now - schedule.ATTEMPT_LEASE,
-    ).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=now,
-        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-        traceback=WorkerLost.__doc__,
+    """Close the delivery task rows a dead worker left RUNNING (core.taskrows); the
+    mail itself was queued again above, from the outbox."""
+    taskrows.close_lost(
+        deliver_notification, WorkerLost, started_at__lte=now - schedule.ATTEMPT_LEASE
     )
 
 

@@ -29,6 +29,18 @@ def sweep() -> str:
     return out.getvalue()
 
 
+def running_job(contract, actor) -> ImportJob:
+    """A job a worker runs, its heartbeat fresh."""
+    return ImportJob.objects.create(
+        contract=contract,
+        actor=actor,
+        status=ImportStatus.RUNNING,
+        file_name="staff.csv",
+        content=good_file(),
+        heartbeat_at=timezone.now(),
+    )
+
+
 def test_every_apps_step_is_registered():
     assert set(maintenance.STEPS) == {"mail", "imports", "sessions"}
 
@@ -37,23 +49,35 @@ def test_a_dead_workers_import_is_failed_by_the_sweep_within_its_lease(
     contract_a, admin_a, contract_b, admin_b, time_machine
 ):
     time_machine.move_to(timezone.now(), tick=False)
-    jobs = [
-        ImportJob.objects.create(
-            contract=contract,
-            actor=actor,
-            status=ImportStatus.RUNNING,
-            file_name="staff.csv",
-            content=good_file(),
-            heartbeat_at=timezone.now(),
-        )
-        for contract, actor in ((contract_a, admin_a), (contract_b, admin_b))
-    ]
+    jobs = [running_job(contract_a, admin_a), running_job(contract_b, admin_b)]
     assert "imports: 0" in sweep()  # a live heartbeat: left alone
     time_machine.shift(ImportJob.RUNNING_LEASE + timedelta(seconds=1))
     assert "imports: 2" in sweep()
     for job in jobs:
         job.refresh_from_db()
         assert job.status == ImportStatus.FAILED and job.content is None
+
+
+def test_the_task_row_a_dead_import_worker_left_running_is_closed_with_its_job(
+    settings, contract_a, admin_a, contract_b, admin_b, time_machine
+):
+    settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
+    time_machine.move_to(timezone.now(), tick=False)
+    jobs = {}
+    for contract, actor in ((contract_a, admin_a), (contract_b, admin_b)):
+        jobs[contract.pk] = running_job(contract, actor)
+        import_tasks.enqueue_import_job(jobs[contract.pk].pk)
+    # Both taken by workers; then contract A's worker is killed (its heartbeat stops).
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
+    time_machine.shift(ImportJob.RUNNING_LEASE + timedelta(seconds=1))
+    ImportJob.objects.filter(pk=jobs[contract_b.pk].pk).update(heartbeat_at=timezone.now())
+
+    assert "imports: 1" in sweep()
+    lost = DBTaskResult.objects.get(args_kwargs__kwargs__job_id=jobs[contract_a.pk].pk)
+    assert lost.status == TaskResultStatus.FAILED
+    assert lost.exception_class_path == "csvimport.tasks.ImportJobLost"
+    alive = DBTaskResult.objects.get(args_kwargs__kwargs__job_id=jobs[contract_b.pk].pk)
+    assert alive.status == TaskResultStatus.RUNNING
 
 
 def test_expired_sessions_are_deleted(client, admin_a, time_machine):
