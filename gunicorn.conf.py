@@ -28,3 +28,10 @@ accesslog = "-"
 errorlog = "-"
 # Addresses of the TLS proxy allowed to set X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (gunicornc) only where GUNICORN_CONTROL_SOCKET names its
+# path: the default path is one per machine, which two instances side by side (as in
+# docs/OPERATIONS.md and `make scale`) would take from each other.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
