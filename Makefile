@@ -76,5 +76,14 @@ bench: $(BENCH_STAMP)
 	@bin/ensure-system-packages wrk
 	$(BIN)/python -m bench
 
+# The scale-out run (bench/scale, docs/OPERATIONS.md): PostgreSQL, PgBouncer, two gunicorn
+# instances, two task workers and the sweep under a load of many contracts, one instance
+# and one worker killed halfway; then the checks that nothing was lost. Not part of
+# `make test`; its figures go to docs/PERFORMANCE.md beside a single-instance run.
+.PHONY: scale
+scale: messages
+	@bin/ensure-system-packages postgresql-15 pgbouncer
+	$(BIN)/python -m bench.scale $(ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

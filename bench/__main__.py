@@ -60,7 +60,8 @@ def main() -> None:
     print(table)
     if not args.sqlite_only:
         DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(document)
+        kept = report.scale_section_of(DOC.read_text()) if DOC.exists() else ""
+        DOC.write_text(report.with_scale_section(document, kept))
         print(f"--- Written to {DOC.relative_to(ROOT)} ({seconds:.0f} s)")
 
 

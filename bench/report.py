@@ -489,3 +489,31 @@ GROWTH_ROWS = (
     f"≤ {MAX_QUERIES} q whatever the rows",
     _growth_verdict,
 )
+
+
+# --- The `make scale` section -------------------------------------------------------------
+# docs/PERFORMANCE.md is `make bench`'s, except for one section between these markers,
+# which `make scale` (bench/scale) writes and `make bench` carries over untouched.
+SCALE_BEGIN = "<!-- make scale: begin -->"
+SCALE_END = "<!-- make scale: end -->"
+
+
+def scale_section_of(document: str) -> str:
+    """The `make scale` section of `document`, markers included ("" when it has none)."""
+    start, end = document.find(SCALE_BEGIN), document.find(SCALE_END)
+    if start < 0 or end < start:
+        return ""
+    return document[start : end + len(SCALE_END)]
+
+
+def with_scale_section(document: str, section: str) -> str:
+    """`document` with its `make scale` section replaced by `section` (added at the end
+    when it has none)."""
+    if not section:
+        return document
+    if not section.startswith(SCALE_BEGIN):
+        section = f"{SCALE_BEGIN}\n{section.strip()}\n{SCALE_END}"
+    old = scale_section_of(document)
+    if old:
+        return document.replace(old, section)
+    return document.rstrip("\n") + "\n\n" + section + "\n"
