@@ -51,15 +51,14 @@ class Cluster:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.log = LOGS / "postgresql.log"
+        # PostgreSQL's and PgBouncer's logs are written inside the cluster's folder (its
+        # user may not enter the checkout) and copied to var/scale/ at the end.
+        self.log = folder / "postgresql.log"
 
     def __enter__(self):
         self.folder.chmod(0o755)
         if AS_PG:
             shutil.chown(self.folder, "postgres")
-        self.log.touch()
-        if AS_PG:
-            shutil.chown(self.log, "postgres")
         _run([*AS_PG, PG_BIN / "initdb", "-D", self.folder / "data", "-U", "postgres",
               "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"])  # fmt: skip
         options = f"-k {self.folder} -c listen_addresses='' -c max_connections=100 -c timezone=UTC"
@@ -74,6 +73,8 @@ class Cluster:
             stderr=subprocess.DEVNULL,
             check=False,
         )
+        for log in self.folder.rglob("*.log"):
+            shutil.copy(log, LOGS / log.name)
 
     def create(self, name: str) -> str:
         """A new database; its URL, straight to the cluster."""
@@ -107,16 +108,22 @@ class Process:
                 start_new_session=True,
             )
         if self.port:
-            servers.wait_for(self.port, self.popen)
+            try:
+                servers.wait_for(self.port, self.popen)
+            except RuntimeError:
+                self.kill()
+                raise
         return self
 
     def kill(self) -> None:
         """SIGKILL to every process of it: no graceful stop, no cleanup."""
-        os.killpg(self.popen.pid, signal.SIGKILL)
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait()
 
     def stop(self) -> None:
-        servers.stop(self.popen)
+        if self.popen is not None:
+            servers.stop(self.popen)
 
 
 def main() -> None:
@@ -124,6 +131,9 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=24, help="contracts worked at once")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/PERFORMANCE.md")
     args = parser.parse_args()
+    # Stopped from outside (Ctrl-C, a CI timeout): every process this run started is
+    # stopped on the way out, the cluster too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not (PG_BIN / "initdb").exists() or not shutil.which("pgbouncer", path=PGBOUNCER_PATH):
         sys.exit("make scale needs postgresql-15 and pgbouncer (make scale installs them)")
     shutil.rmtree(LOGS, ignore_errors=True)
@@ -184,30 +194,34 @@ def run(label: str, cluster: Cluster, contracts: int, *, scale_out: bool, kills=
     _data(direct, "seed", "--contracts", contracts, "--out", folder / "seed.json")
     seed = json.loads((folder / "seed.json").read_text())
     processes: list[Process] = []
+
+    def start(process: Process) -> Process:
+        processes.append(process)  # stopped at the end, whether it started or not
+        return process.start()
+
     with Sink() as sink:
         served = {**direct, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}"}
-        if scale_out:
-            bouncer = pgbouncer(cluster, label)
-            processes.append(bouncer)
-            served["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{bouncer.port}/{name}"
-            served["DATABASE_POOLER"] = "pgbouncer"
-        pools = None
+        pools = killer = None
         try:
             if scale_out:
+                bouncer = start(pgbouncer(cluster, label))
+                served["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{bouncer.port}/{name}"
+                served["DATABASE_POOLER"] = "pgbouncer"
                 pools = PoolWatch(bouncer.port)
                 pools.start()
-            instances = [web(f"{label}-gunicorn-{n}", served) for n in range(2 if scale_out else 1)]
+            instances = [
+                start(web(f"{label}-gunicorn-{n}", served)) for n in range(2 if scale_out else 1)
+            ]
             queues = ["default", "imports,default"] if scale_out else ["imports,default"]
-            workers = [worker(f"{label}-worker-{n}", served, q) for n, q in enumerate(queues, 1)]
-            sweep = Process(f"{label}-sweep", [PYTHON, "manage.py", "sweep", "--every", "5"],
-                            served).start()  # fmt: skip
-            processes += [*instances, *workers, sweep]
+            workers = [
+                start(worker(f"{label}-worker-{n}", served, q)) for n, q in enumerate(queues, 1)
+            ]
+            start(Process(f"{label}-sweep", [PYTHON, "manage.py", "sweep", "--every", "5"], served))
             load_run = load.Run(seed, [f"127.0.0.1:{p.port}" for p in instances], sink)
             began = time.monotonic()
             threads = load_run.threads()
             for thread in threads:
                 thread.start()
-            killer = None
             if kills:
                 killer = Killer(load_run, instances[1], workers[-1], kills)
                 killer.start()
@@ -217,6 +231,7 @@ def run(label: str, cluster: Cluster, contracts: int, *, scale_out: bool, kills=
             busy = [thread.name for thread in threads if thread.is_alive()]
             seconds = time.monotonic() - began
             if killer:
+                killer.stop.set()
                 killer.join()
             if pools:
                 pools.stop.set()
@@ -225,6 +240,9 @@ def run(label: str, cluster: Cluster, contracts: int, *, scale_out: bool, kills=
             mails_per_second = sink.rate(began)
             (folder / "sink.json").write_text(json.dumps(sink.summary()))
         finally:
+            for watcher in (killer, pools):
+                if watcher:
+                    watcher.stop.set()
             for process in reversed(processes):
                 process.stop()
     (folder / "ledger.json").write_text(
@@ -241,6 +259,8 @@ def run(label: str, cluster: Cluster, contracts: int, *, scale_out: bool, kills=
         failures.append(f"{figures['errors_5xx']} answers of 500 or more")
     if found["mail"]["duplicates"] and not kills:
         failures.append(f"{found['mail']['duplicates']} mails received twice with no kill")
+    if kills and len(killer.done) < len(killer.targets):
+        failures.append(f"the kills did not all happen: only {killer.done}")
     return {
         "figures": figures,
         "mail": {**found["mail"], "per_second": round(mails_per_second, 1)},
@@ -265,7 +285,12 @@ class Killer(threading.Thread):
 
     def __init__(self, load_run, instance: Process, worker: Process, plan: dict):
         super().__init__(daemon=True)
-        self.load_run, self.instance, self.worker, self.plan = load_run, instance, worker, plan
+        self.load_run, self.plan = load_run, plan
+        self.targets = [
+            (instance, lambda: len(load_run.record.requests) >= plan["gunicorn_after"]),
+            (worker, self.import_running),
+        ]
+        self.stop = threading.Event()  # the load has ended
         self.done: list[str] = []
 
     def import_running(self) -> bool:
@@ -275,23 +300,17 @@ class Killer(threading.Thread):
         )
 
     def run(self):
-        deadline = time.monotonic() + LOAD_DEADLINE
-        record, plan = self.load_run.record, self.plan
-        targets = [
-            (self.instance, lambda: len(record.requests) >= plan["gunicorn_after"]),
-            (self.worker, self.import_running),
-        ]
-        while targets and time.monotonic() < deadline:
-            for target in list(targets):
+        waiting = list(self.targets)
+        while waiting and not self.stop.wait(0.05):
+            for target in list(waiting):
                 process, due = target
                 if due():
-                    targets.remove(target)
+                    waiting.remove(target)
                     at = len(self.load_run.record.requests)
                     process.kill()
                     time.sleep(3)
                     process.start()
                     self.done.append(f"{process.name} killed after {at} requests, back 3 s later")
-            time.sleep(0.05)
 
 
 class PoolWatch(threading.Thread):
@@ -333,13 +352,13 @@ def web(name: str, env: dict) -> Process:
     port = servers.free_port()
     env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
     gunicorn = Path(PYTHON).with_name("gunicorn")
-    return Process(name, [gunicorn, "-c", "gunicorn.conf.py"], env, port=port).start()
+    return Process(name, [gunicorn, "-c", "gunicorn.conf.py"], env, port=port)
 
 
 def worker(name: str, env: dict, queues: str) -> Process:
     command = [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", "0.5",
                "--queue-name", queues]  # fmt: skip
-    return Process(name, command, env).start()
+    return Process(name, command, env)
 
 
 def pgbouncer(cluster: Cluster, label: str) -> Process:
@@ -365,8 +384,7 @@ def pgbouncer(cluster: Cluster, label: str) -> Process:
                 "reserve_pool_size = 5",
                 "max_client_conn = 500",
                 "ignore_startup_parameters = extra_float_digits,options",
-                "admin_users = postgres",
-                f"logfile = {LOGS / f'{label}-pgbouncer.log'}",
+                "admin_users = postgres",  # its log goes to stderr: var/scale/
                 "",
             ]
         )
@@ -374,11 +392,8 @@ def pgbouncer(cluster: Cluster, label: str) -> Process:
     if AS_PG:
         for path in (folder, *folder.iterdir()):
             shutil.chown(path, "postgres")
-        log = LOGS / f"{label}-pgbouncer.log"
-        log.touch()
-        shutil.chown(log, "postgres")
     command = [*AS_PG, shutil.which("pgbouncer", path=PGBOUNCER_PATH), folder / "pgbouncer.ini"]
-    return Process(f"{label}-pgbouncer", command, os.environ.copy(), port=port).start()
+    return Process(f"{label}-pgbouncer", command, os.environ.copy(), port=port)
 
 
 def print_run(label: str, found: dict) -> None:

@@ -77,13 +77,17 @@ def drain(timeout: float) -> dict:
     while True:
         waiting = Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING]).count()
         importing = ImportJob.objects.active().count()
+        running = _running_task_rows()  # the sweep closes those of a dead worker
         seconds = round(time.monotonic() - started, 1)
-        if not waiting and not importing:
+        if not waiting and not importing and not running:
             return {"seconds": seconds, "failures": []}
         if seconds > timeout:
             return {
                 "seconds": seconds,
-                "failures": [f"after {timeout} s: {waiting} mails, {importing} imports unfinished"],
+                "failures": [
+                    f"after {timeout} s: {waiting} mails, {importing} imports, "
+                    f"{running} task rows unfinished"
+                ],
             }
         time.sleep(1)
 
@@ -118,6 +122,13 @@ def check(ledger: dict, sink: dict) -> dict:
     missing = sent - received.keys()
     unknown = received.keys() - known
     duplicates = sum(count - 1 for count in received.values() if count > 1)
+    # A mail may arrive twice only when a worker died after the SMTP server took it and
+    # before the row said so: its lease ran out and a second attempt sent it again.
+    attempts = dict(Notification.objects.values_list("pk", "attempts"))
+    if once := [pk for pk, count in received.items() if count > 1 and attempts.get(pk, 0) < 2]:
+        failures.append(f"{len(once)} mails received twice from one attempt: {once[:5]}")
+    if running := _running_task_rows():
+        failures.append(f"{running} task rows still RUNNING after the drain")
     if missing:
         failures.append(f"{len(missing)} sent mails never reached the sink: {sorted(missing)[:5]}")
     if unknown:
@@ -138,8 +149,16 @@ def check(ledger: dict, sink: dict) -> dict:
     }
 
 
+def _running_task_rows() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.running().count()
+
+
 def _contract_findings(admin, record, contract_id, User, DeviceKey, AuditEntry, Action) -> dict:
     """What the database holds of one contract against what its administrator was told."""
+    from accounts.models import ImportJob, ImportStatus
+
     failures = []
     prefix = f"{admin}:"
     present = set(
@@ -166,10 +185,20 @@ def _contract_findings(admin, record, contract_id, User, DeviceKey, AuditEntry, 
         failures.append(f"{prefix} 利用者ID作成 log: {len(made)} entries, {len(by_form)} IDs")
     # A CSV import is one entry, with the number of user IDs it created.
     imports = list(audit.filter(action=Action.USERS_IMPORTED).values_list("changes", flat=True))
-    if len(imports) < len(record["imports_succeeded"]) or sum(
-        int(changes["created"][1]) for changes in imports
-    ) != len((present | gone) & imported):
-        failures.append(f"{prefix} CSVインポート log: {len(imports)} entries")
+    succeeded = set(
+        ImportJob.objects.filter(
+            contract_id=contract_id, status=ImportStatus.SUCCEEDED
+        ).values_list("pk", flat=True)
+    )
+    if (
+        len(imports) != len(succeeded)
+        or not set(record["imports_succeeded"]) <= succeeded
+        or sum(int(changes["created"][1]) for changes in imports)
+        != len((present | gone) & imported)
+    ):
+        failures.append(
+            f"{prefix} CSVインポート log: {len(imports)} entries, {len(succeeded)} jobs"
+        )
     removed = Counter(audit.filter(action=Action.USER_DELETED).values_list("target", flat=True))
     if set(removed) != gone or max(removed.values(), default=1) > 1:
         failures.append(f"{prefix} 利用者ID削除 log differs")
@@ -196,12 +225,18 @@ def _contract_findings(admin, record, contract_id, User, DeviceKey, AuditEntry, 
         (Action.DEVICE_KEY_STOPPED, record["keys_stopped"]),
         (Action.DEVICE_KEY_REISSUED, record["keys_reissued"]),
     ):
+        # Each 停止 or 再発行 the administrator saw done: one entry; one whose answer
+        # was lost: one entry or none; never two.
         entries = Counter(
             target.rsplit(" (", 1)[0]
             for target in audit.filter(action=action).values_list("target", flat=True)
         )
-        if any(entries[name] != 1 for name in names):
-            failures.append(f"{prefix} {action.label} log misses an entry")
+        if any(entries[name] != 1 for name in names) or max(entries.values(), default=1) > 1:
+            failures.append(f"{prefix} {action.label} log: {dict(entries)}")
+        if strangers := entries.keys() - set(names) - set(record["keys_changed_unknown"]):
+            failures.append(f"{prefix} {action.label} nobody asked for: {sorted(strangers)}")
+    if refused := record.get("changes_refused"):
+        failures.append(f"{prefix} 停止 or 再発行 refused: {refused}")
     if record.get("expect_users") is not None:
         count = User.objects.filter(contract_id=contract_id, role="user").count()
         if count != record["expect_users"]:

@@ -95,6 +95,7 @@ class Record:
                         "keys_unknown",
                         "keys_stopped",
                         "keys_reissued",
+                        "keys_changed_unknown",
                     )
                 },
             },
@@ -248,20 +249,27 @@ class Tenant:
         if len(owners) < 3:
             self.run.record.wrong(f"{self.admin}: only {len(owners)} keys arrived by mail")
             return
-        browser_user, *app_users = owners[:3]
+        browser_user, stopped_user, reissued_user = owners[:3]
         browser = self.browser_signs_in(browser_user, keys[browser_user])
-        tokens = {login_id: self.app_registers(login_id, keys[login_id]) for login_id in app_users}
+        # An app whose registration's answer was lost to a kill is left out from here.
+        tokens = {
+            login_id: token
+            for login_id in (stopped_user, reissued_user)
+            if (token := self.app_registers(login_id, keys[login_id]))
+        }
         for token, _key_id in tokens.values():
             for _ in range(INTROSPECTIONS):
                 self.introspect(token, expect=True)
-        stopped_user, reissued_user = app_users
-        token, key_id = tokens[stopped_user]
-        self.stop_and_time(names[stopped_user], key_id, token)
-        token, key_id = tokens[reissued_user]
-        answer = console.post_form("再発行", f"/console/device-keys/{key_id}/reissue/", {})
-        if answer.status == 302:
-            self.ledger["keys_reissued"].append(names[reissued_user])
-            self.introspect(token, expect=False)
+        if stopped_user in tokens:
+            token, key_id = tokens[stopped_user]
+            self.stop_and_time(names[stopped_user], key_id, token)
+        if reissued_user in tokens:
+            token, key_id = tokens[reissued_user]
+            path = f"/console/device-keys/{key_id}/reissue/"
+            name = names[reissued_user]
+            if self.submit("再発行", path, {}, name, "keys_changed_unknown", "changes_refused"):
+                self.ledger["keys_reissued"].append(name)
+                self.introspect(token, expect=False)
         if browser is not None:
             self.stop_browser(browser, browser_user, names[browser_user])
         for login_id in made[4:6]:
@@ -271,7 +279,7 @@ class Tenant:
     # --- 利用者ID ------------------------------------------------------------------
 
     def login_id(self, n: int) -> str:
-        return f"s{self.tag}-{n:02d}-{secrets.token_hex(2)}"
+        return f"s{self.tag}-{n:02d}-{secrets.token_hex(3)}"
 
     def create_user(self, n: int) -> str | None:
         login_id = self.login_id(n)
@@ -375,7 +383,7 @@ class Tenant:
     # --- 端末認証キー ----------------------------------------------------------------
 
     def issue_key(self, login_id: str, suffix: str = "") -> str | None:
-        name = f"scale-{self.tag}-{login_id[-4:]}{suffix}"
+        name = f"scale-{login_id}{suffix}"  # unique in the run, as its login ID is
         self.console.send("端末認証キー新規発行画面", "GET", "/console/device-keys/issue/")
         form = {"user": self.users[login_id], "device_name": name}
         path = "/console/device-keys/issue/"
@@ -409,7 +417,10 @@ class Tenant:
             self.run.record.wrong(f"{login_id}: sign-in did not ask for the key")
             return None
         browser.send("端末認証キー入力画面", "GET", "/login/device/")
-        answer = browser.post_form("端末認証キー入力", "/login/device/", {"key": key}, again=True)
+        try:
+            answer = browser.post_form("端末認証キー入力", "/login/device/", {"key": key})
+        except Lost:  # registered or not: this browser is left out
+            return None
         if answer.status != 302:
             self.run.record.wrong(f"{login_id}: the key from the mail was refused")
             return None
@@ -426,13 +437,16 @@ class Tenant:
         if not found:
             self.run.record.wrong(f"{login_id}: no 停止 button for the browser's key")
             return
-        answer = self.console.post_form("停止", f"/console/device-keys/{int(found[1])}/stop/", {})
-        if answer.status == 302:
-            self.ledger["keys_stopped"].append(name)
+        path = f"/console/device-keys/{int(found[1])}/stop/"
+        if not self.submit("停止", path, {}, name, "keys_changed_unknown", "changes_refused"):
+            return
+        self.ledger["keys_stopped"].append(name)
         if browser.send("ホーム (端末認証)", "GET", "/home/").status == 200:
             self.run.record.wrong(f"{login_id}: ホーム still open after 停止")
 
-    def app_registers(self, login_id: str, key: str) -> tuple[str, int]:
+    def app_registers(self, login_id: str, key: str) -> tuple[str, int] | None:
+        """The app's token and its key's id; None when the answer was lost to a kill
+        (the registration may have happened: a second try would be refused)."""
         app = Client(self.run.instances, self.first + 1, self.run.record)
         form = {
             "grant_type": GRANT_TYPE,
@@ -441,7 +455,10 @@ class Tenant:
             "password": self.password,
             "device_key": key,
         }
-        answer = app.send("API token", "POST", "/api/oauth/token", form=form, again=True)
+        try:
+            answer = app.send("API token", "POST", "/api/oauth/token", form=form)
+        except Lost:
+            return None
         if answer.status != 200:
             raise RuntimeError(f"{login_id}: token answered {answer.status} {answer.body[:200]}")
         token = answer.json()["access_token"]
@@ -456,12 +473,12 @@ class Tenant:
     def stop_and_time(self, name: str, key_id: int, token: str) -> None:
         """停止 on this contract's instance while the storage service asks the other
         about the token: milliseconds from the click to the first refusal."""
-        clicked = threading.Event()
+        clicked, lost = threading.Event(), threading.Event()
         refused_at = []
 
         def watch():
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not lost.is_set():
                 active = self.run.introspection(self.first + 1, token)["active"]
                 if clicked.is_set() and not active:
                     refused_at.append(time.monotonic())
@@ -472,10 +489,14 @@ class Tenant:
         time.sleep(0.05)
         started = time.monotonic()
         clicked.set()
-        answer = self.console.post_form("停止", f"/console/device-keys/{key_id}/stop/", {})
+        path = f"/console/device-keys/{key_id}/stop/"
+        done = self.submit("停止", path, {}, name, "keys_changed_unknown", "changes_refused")
+        if not done:  # lost to a kill (or refused: reported by the checks)
+            lost.set()
+            watcher.join()
+            return
         watcher.join()
-        if answer.status == 302:
-            self.ledger["keys_stopped"].append(name)
+        self.ledger["keys_stopped"].append(name)
         if refused_at:
             with self.run.record.lock:
                 self.run.record.stop_to_refusal.append((refused_at[0] - started) * 1000)
@@ -538,4 +559,6 @@ class Run:
             ledger = self.record.contract(row["admin"], row["contract_id"])
             ledger["expect_users"] = ledger["expect_keys"] = 999
             tenants += [NearFull(self, row["admin"], row["contract_id"], n) for n in range(2)]
-        return [threading.Thread(target=tenant, name=tenant.admin) for tenant in tenants]
+        return [
+            threading.Thread(target=tenant, name=tenant.admin, daemon=True) for tenant in tenants
+        ]

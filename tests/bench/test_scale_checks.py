@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts import services
 from bench.scale import data
+from devicekeys import services as devicekeys
 from notifications.models import Notification
 
 PASSWORD = data.PASSWORD
@@ -15,7 +16,7 @@ def empty_ledger(contract_id: int, **fields) -> dict:
     names = [
         "users_created", "users_imported", "users_import_unknown", "imports_succeeded",
         "users_unknown", "users_deleted", "users_deleted_unknown", "keys_issued",
-        "keys_unknown", "keys_stopped", "keys_reissued",
+        "keys_unknown", "keys_stopped", "keys_reissued", "keys_changed_unknown",
     ]  # fmt: skip
     return {"contract_id": contract_id, **{name: [] for name in names}, **fields}
 
@@ -57,8 +58,13 @@ def test_a_mail_that_never_arrived_and_one_that_came_twice_are_reported(created,
     }
     lost = data.check(ledger, {"received": {}, "without_id": 0})
     assert any("never reached the sink" in line for line in lost["failures"])
+    # Twice from one attempt: something sent it twice.
     twice = data.check(ledger, {"received": {str(mail): 2}, "without_id": 0})
-    assert twice["failures"] == [] and twice["mail"]["duplicates"] == 1
+    assert any("twice from one attempt" in line for line in twice["failures"])
+    # Twice after a second attempt (the first one's worker died): counted, not a failure.
+    Notification.objects.filter(pk=mail).update(attempts=2)
+    again = data.check(ledger, {"received": {str(mail): 2}, "without_id": 0})
+    assert again["failures"] == [] and again["mail"]["duplicates"] == 1
 
 
 def test_a_user_id_nobody_was_told_about_or_one_told_but_missing_is_reported(created, admin_a):
@@ -71,3 +77,23 @@ def test_a_user_id_nobody_was_told_about_or_one_told_but_missing_is_reported(cre
     assert any(
         "created but missing" in line and "scale-ghost" in line for line in missing["failures"]
     )
+
+
+def test_a_key_stopped_twice_is_reported(created, admin_a, django_capture_on_commit_callbacks):
+    user, _mail = created
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        key = devicekeys.device_key_issue(
+            contract=user.contract, user=user, device_name="scale-taro", actor=admin_a
+        )
+    for _ in range(2):
+        devicekeys.device_key_stop(contract=user.contract, key=key, actor=admin_a)
+        devicekeys.device_key_unstop(contract=user.contract, key=key, actor=admin_a)
+    sink = {"received": {str(pk): 1 for pk in Notification.objects.values_list("pk", flat=True)}}
+    told = empty_ledger(
+        user.contract_id,
+        users_created=[user.login_id],
+        keys_issued=["scale-taro"],
+        keys_stopped=["scale-taro"],
+    )
+    found = data.check({"contracts": {admin_a.login_id: told}}, {**sink, "without_id": 0})
+    assert any("停止" in line and "'scale-taro': 2" in line for line in found["failures"])
