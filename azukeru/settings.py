@@ -290,7 +290,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # are tasks too. The ORM backend keeps the queue in this database. Two queues, so
 # that a mail never waits behind an import: "default" (mail, and a failed mail's
 # next attempt, queued for its time) and "imports". `manage.py db_worker` runs the
-# tasks of the queues it is given (bin/serve: one worker each); `manage.py sweep
+# tasks of the queues it is given (bin/serve: one on "default", one on
+# "imports,default"); `manage.py sweep
 # --every 60` is the net: it re-queues mails whose task was lost and fails import
 # jobs whose worker died (docs/OPERATIONS.md).
 TASKS = {

@@ -34,4 +34,4 @@ class Anonymous:
 
 
 WORKER = System("worker")  # the task worker (db_worker) running a queued job
-SWEEP = System("sweep")  # the periodic sweep (sweep_mail)
+SWEEP = System("sweep")  # the periodic maintenance loop (manage.py sweep)

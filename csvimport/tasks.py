@@ -1,5 +1,5 @@
 """The console's CSV imports: an uploaded file becomes an ImportJob, the task
-worker (`manage.py db_worker`, the mail's worker) runs it through the import
+worker (`manage.py db_worker` on the queue "imports", mail first) runs it through the import
 service (csvimport.services.user_import), and the job's row carries the progress
 and the result to the screens.
 
