@@ -1,7 +1,7 @@
 """The console's CSV imports: an uploaded file becomes an ImportJob, the task
-worker (`manage.py db_worker` on the queue "imports", mail first) runs it through the import
-service (csvimport.services.user_import), and the job's row carries the progress
-and the result to the screens.
+worker (`manage.py db_worker` on the queue "imports", mail first) runs it through
+the import service (csvimport.services.user_import), and the job's row carries the
+progress and the result to the screens.
 
     upload ─▶ import_job_start: ImportJob (queued, file in the row) ─ commit ─▶ task
     db_worker ─▶ run_import_job ─▶ import_job_run: claim (running) ─▶ user_import,
@@ -264,16 +264,18 @@ def import_jobs_sweep() -> int:
 def _fail_abandoned(jobs) -> int:
     now = timezone.now()
     abandoned = list(jobs.abandoned(now).values_list("pk", "contract_id"))
+    if not abandoned:
+        return 0
+    ids = [pk for pk, _contract in abandoned]
     count = (
-        ImportJob.objects.filter(pk__in=[pk for pk, _contract in abandoned])
+        ImportJob.objects.filter(pk__in=ids)
         .abandoned(now)
         .update(status=ImportStatus.FAILED, content=None, finished_at=now)
     )
     for pk, contract_id in abandoned:
         logger.warning("Import job %s of contract %s given up: no worker", pk, contract_id)
-    if abandoned:  # and the task rows their dead workers left RUNNING
-        lost = [pk for pk, _contract in abandoned]
-        taskrows.close_lost(run_import_job, ImportJobLost, args_kwargs__kwargs__job_id__in=lost)
+    # and the task rows their dead workers left RUNNING
+    taskrows.close_lost(run_import_job, ImportJobLost, args_kwargs__kwargs__job_id__in=ids)
     return count
 
 

@@ -47,7 +47,10 @@ DRAIN_DEADLINE = 180  # seconds for the outbox and the imports to finish after t
 
 
 class Cluster:
-    """A PostgreSQL cluster in a temporary folder, on its unix socket only."""
+    """A PostgreSQL cluster in a temporary folder, on its unix socket only. Not
+    bin/with-postgres, whose cluster is the test suite's (fsync off, one database):
+    this one keeps PostgreSQL's durable defaults, as in production, holds a database
+    per run and keeps its log."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -233,8 +236,6 @@ def run(label: str, cluster: Cluster, contracts: int, *, scale_out: bool, kills=
             if killer:
                 killer.stop.set()
                 killer.join()
-            if pools:
-                pools.stop.set()
             drained = _data(direct, "drain", "--timeout", DRAIN_DEADLINE, "--out",
                             folder / "drain.json", result=True)  # fmt: skip
             mails_per_second = sink.rate(began)

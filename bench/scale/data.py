@@ -94,8 +94,6 @@ def drain(timeout: float) -> dict:
 
 def check(ledger: dict, sink: dict) -> dict:
     from accounts.models import USERS_PER_CONTRACT, Contract, Role, User
-    from audit.actions import Action
-    from audit.models import AuditEntry
     from devicekeys import rules
     from devicekeys.models import DeviceKey
     from notifications.models import Notification, Status
@@ -110,21 +108,20 @@ def check(ledger: dict, sink: dict) -> dict:
 
     totals = Counter()
     for admin, record in ledger["contracts"].items():
-        contract_id = record["contract_id"]
-        found = _contract_findings(admin, record, contract_id, User, DeviceKey, AuditEntry, Action)
+        found = _contract_findings(admin, record)
         failures += found["failures"]
         totals.update(found["totals"])
 
-    mail = Counter(Notification.objects.values_list("status", flat=True))
-    sent = set(Notification.objects.filter(status=Status.SENT).values_list("pk", flat=True))
-    known = set(Notification.objects.values_list("pk", flat=True))
+    outbox = list(Notification.objects.values_list("pk", "status", "attempts"))
+    mail = Counter(status for _pk, status, _attempts in outbox)
+    sent = {pk for pk, status, _attempts in outbox if status == Status.SENT}
+    attempts = {pk: count for pk, _status, count in outbox}
     received = {int(pk): count for pk, count in sink["received"].items()}
     missing = sent - received.keys()
-    unknown = received.keys() - known
+    unknown = received.keys() - attempts.keys()
     duplicates = sum(count - 1 for count in received.values() if count > 1)
     # A mail may arrive twice only when a worker died after the SMTP server took it and
     # before the row said so: its lease ran out and a second attempt sent it again.
-    attempts = dict(Notification.objects.values_list("pk", "attempts"))
     if once := [pk for pk, count in received.items() if count > 1 and attempts.get(pk, 0) < 2]:
         failures.append(f"{len(once)} mails received twice from one attempt: {once[:5]}")
     if running := _running_task_rows():
@@ -155,10 +152,14 @@ def _running_task_rows() -> int:
     return DBTaskResult.objects.running().count()
 
 
-def _contract_findings(admin, record, contract_id, User, DeviceKey, AuditEntry, Action) -> dict:
+def _contract_findings(admin: str, record: dict) -> dict:
     """What the database holds of one contract against what its administrator was told."""
-    from accounts.models import ImportJob, ImportStatus
+    from accounts.models import ImportJob, ImportStatus, User
+    from audit.actions import Action
+    from audit.models import AuditEntry
+    from devicekeys.models import DeviceKey
 
+    contract_id = record["contract_id"]
     failures = []
     prefix = f"{admin}:"
     present = set(

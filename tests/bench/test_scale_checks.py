@@ -5,7 +5,7 @@ import pytest
 from django.db import transaction
 
 from accounts import services
-from bench.scale import data
+from bench.scale import data, load
 from devicekeys import services as devicekeys
 from notifications.models import Notification
 
@@ -13,12 +13,8 @@ PASSWORD = data.PASSWORD
 
 
 def empty_ledger(contract_id: int, **fields) -> dict:
-    names = [
-        "users_created", "users_imported", "users_import_unknown", "imports_succeeded",
-        "users_unknown", "users_deleted", "users_deleted_unknown", "keys_issued",
-        "keys_unknown", "keys_stopped", "keys_reissued", "keys_changed_unknown",
-    ]  # fmt: skip
-    return {"contract_id": contract_id, **{name: [] for name in names}, **fields}
+    """A contract's ledger as the load starts it, with `fields` recorded."""
+    return {**load.Record().contract("admin", contract_id), **fields}
 
 
 @pytest.fixture
