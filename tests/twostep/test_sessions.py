@@ -76,7 +76,7 @@ def test_a_passkey_registered_elsewhere_ends_the_password_only_sessions(admin_a)
 
 
 def test_new_recovery_codes_end_the_sessions_waiting_at_the_second_step(admin_a):
-    device, _codes = enrol_app(password_only())
+    _device, _codes = enrol_app(password_only())
     waiting = at_the_second_step()
     verified = login_verified(Client(), admin_a)
     assert verified.post(reverse("twostep:recovery-codes")).status_code == 200
@@ -92,7 +92,7 @@ def test_two_step_required_turned_on_sends_a_password_only_session_to_enrol(sett
 
 
 def test_supports_reset_ends_every_session_of_the_account(client, support_staff, admin_a):
-    device, codes = enrol_app(password_only())
+    _device, codes = enrol_app(password_only())
     verified, waiting = Client(), at_the_second_step()
     sign_in(verified, "admin-a")
     assert verified.post(VERIFY, {"code": codes[0], "next": CONSOLE}).url == CONSOLE
