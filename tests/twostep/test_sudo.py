@@ -19,7 +19,7 @@ from accounts.models import SignInFailures
 from audit.actions import Action
 from audit.models import AuditEntry
 from tests.conftest import PASSWORD
-from tests.devicekeys.browser import sign_in
+from tests.devicekeys.browser import sign_in, signed_in_user
 from tests.twostep.test_sessions import passkey_of, password_only
 from tests.twostep.test_twostep import CONSOLE, SETUP, VERIFY, code_of, enrol_app
 
@@ -164,8 +164,6 @@ def test_the_page_returns_only_to_this_site(admin_a, clock, next_url):
 
 
 def test_a_user_id_confirms_with_the_password(users_a, clock):
-    from tests.devicekeys.browser import signed_in_user
-
     browser = signed_in_user(users_a[0])
     page = browser.get(CONFIRM)
     assert page.status_code == 200 and 'name="current_password"' in page.text
