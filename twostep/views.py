@@ -6,7 +6,6 @@ import json
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.html import mark_safe
@@ -65,15 +64,14 @@ def verify(request):
 
 @never_cache
 @sensitive_post_parameters("current_password", "code")
+@account_required
 @require_http_methods(["GET", "POST"])
 def confirm(request):
     """本人確認 before a sensitive change (twostep.guards.sudo_required): the password,
     or for an account with a second factor a code of it or a passkey; then back to
     `next` (this host only)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     user = request.user
-    with_factor = services.applies(user) and services.enrolled(user)
+    with_factor = services.enrolled(user)
     data = request.POST if request.method == "POST" else None
     form = CodeForm(data) if with_factor else CurrentPasswordForm(request, data)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +98,7 @@ def _confirm_page(request, form, locked_message="", *, status=200):
         "next": _next(request),
         "back": landing_url(user),
         "with_factor": "code" in form.fields,
-        "has_passkeys": services.applies(user) and services.passkey_list(user=user).exists(),
+        "has_passkeys": services.passkey_list(user=user).exists(),
     }
     return render(request, "twostep/confirm.html", context, status=status)
 

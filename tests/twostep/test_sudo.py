@@ -19,7 +19,7 @@ from accounts.models import SignInFailures
 from audit.actions import Action
 from audit.models import AuditEntry
 from tests.conftest import PASSWORD
-from tests.devicekeys.browser import sign_in, signed_in_user
+from tests.devicekeys.browser import sign_in
 from tests.twostep.test_sessions import passkey_of, password_only
 from tests.twostep.test_twostep import CONSOLE, SETUP, VERIFY, code_of, enrol_app
 
@@ -163,12 +163,14 @@ def test_the_page_returns_only_to_this_site(admin_a, clock, next_url):
     assert browser.get(EMAIL_PAGE).status_code == 200  # the proof was taken all the same
 
 
-def test_a_user_id_confirms_with_the_password(users_a, clock):
-    browser = signed_in_user(users_a[0])
-    page = browser.get(CONFIRM)
-    assert page.status_code == 200 and 'name="current_password"' in page.text
-    home = reverse("accounts:user-home")
-    assert confirm_with_password(browser, home).url == home
+def test_support_staff_confirm_with_their_second_factor(support_staff, clock):
+    browser = Client()
+    sign_in(browser, "support-1")
+    device = TOTPDevice.objects.get(user=support_staff)
+    browser.post(VERIFY, {"code": code_of(device, later=30)})
+    clock.shift(STALE)
+    assert browser.post(reverse("twostep:app-remove")).url == f"{CONFIRM}?next={SETUP}"
+    assert 'name="code"' in browser.get(CONFIRM).text
 
 
 def test_anonymous_visitors_go_to_the_sign_in_page(db):
