@@ -168,3 +168,10 @@ def test_a_password_only_administrators_page_costs_no_query_for_the_second_step(
     with_it = console_queries(password_only())
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("twostep.")]
     assert console_queries(password_only()) == with_it
+
+
+def test_without_a_factor_no_recovery_codes_are_offered(admin_a):
+    """Codes back up a factor; a session without one may not renew them (403)."""
+    browser = password_only()
+    assert reverse("twostep:recovery-codes") not in browser.get(SETUP).text
+    assert browser.post(reverse("twostep:recovery-codes")).status_code == 403
