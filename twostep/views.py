@@ -75,10 +75,8 @@ def confirm(request):
     data = request.POST if request.method == "POST" else None
     form = CodeForm(data) if with_factor else CurrentPasswordForm(request, data)
     if request.method == "POST" and form.is_valid():
-        if not with_factor:
-            sessions.proved(request)
-            return redirect(_next(request))
-        if services.code_verify(user=user, token=form.cleaned_data["code"]) is not None:
+        code = form.cleaned_data.get("code")  # the password was checked by the form
+        if code is None or services.code_verify(user=user, token=code) is not None:
             sessions.proved(request)
             return redirect(_next(request))
         form.add_error("code", CODE_WRONG)
