@@ -26,7 +26,8 @@ LIFETIME_PASSED = _(
 )
 
 
-def _signed_out(request, message):
+def signed_out(request, message):
+    """End the session, say why, and go to the sign-in page."""
     logout(request)
     messages.info(request, message)
     return redirect_to_login(request.get_full_path())
@@ -51,9 +52,9 @@ class SessionLimitsMiddleware:
             lifetime = settings.SESSION_ABSOLUTE_LIFETIME
             if now - auth_at > lifetime.total_seconds():
                 hours = int(lifetime.total_seconds() // 3600)
-                return _signed_out(request, LIFETIME_PASSED % {"hours": hours})
+                return signed_out(request, LIFETIME_PASSED % {"hours": hours})
             if now - seen_at > idle:
-                return _signed_out(request, IDLE)
+                return signed_out(request, IDLE)
             if AUTH_AT not in request.session:
                 request.session[AUTH_AT] = now
             if now - seen_at >= SEEN_WRITE_INTERVAL or SEEN_AT not in request.session:

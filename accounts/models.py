@@ -135,6 +135,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("サポート画面の利用"), default=False)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    # Counts the changes of the account's second factors that end its sessions which
+    # have not passed the second step (an enrolment, support's reset): twostep/sessions.py.
+    # On the row every request loads anyway, so that the check costs no query.
+    factors_version = models.PositiveIntegerField(
+        _("二段階認証の設定の版"), default=0, editable=False
+    )
 
     objects = UserManager()
 

@@ -28,6 +28,7 @@ from devicekeys.selectors import access_setting_get
 from devicekeys.services import access_setting_change
 from devicekeys.signin import client_ip
 from twostep import services as twostep
+from twostep.guards import sudo_required
 
 
 @never_cache
@@ -75,10 +76,11 @@ def settings_password(request):
 
 @never_cache
 @administrator_required
+@sudo_required
 @require_http_methods(["GET", "POST"])
 def settings_email(request):
     """メールアドレス変更: a confirmation link to the new address; the address changes
-    when it is followed."""
+    when it is followed. Asks for a fresh proof (本人確認) first."""
     form = EmailChangeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]

@@ -31,25 +31,20 @@ class ProfileForm(forms.Form):
         return {name: getattr(user, name) for name in SELF_SERVICE_FIELDS}
 
 
-class PasswordChangeForm(forms.Form):
-    """パスワード変更: the current password, and the new one twice. The current password
-    is checked as a sign-in is (accounts.throttling.verify_password): a wrong one is a
-    failed sign-in of the account, throttled per address and account alike."""
+class CurrentPasswordForm(forms.Form):
+    """The account's current password, checked as a sign-in is
+    (accounts.throttling.verify_password): a wrong one is a failed sign-in of the
+    account, throttled per address and account alike. Also 本人確認 (twostep)."""
 
     current_password = forms.CharField(
         label=_("現在のパスワード"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    password = UserForm.base_fields["password"]
-    password_confirm = UserForm.base_fields["password_confirm"]
-    password_rules = UserForm.password_rules
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
-        self.fields["password"].label = _("新しいパスワード")
-        self.fields["password_confirm"].label = _("新しいパスワード（確認）")
 
     def clean_current_password(self):
         password = self.cleaned_data["current_password"]
@@ -64,6 +59,19 @@ class PasswordChangeForm(forms.Form):
         if not right:
             raise forms.ValidationError(CURRENT_PASSWORD_WRONG, code="wrong_password")
         return password
+
+
+class PasswordChangeForm(CurrentPasswordForm):
+    """パスワード変更: the current password, and the new one twice."""
+
+    password = UserForm.base_fields["password"]
+    password_confirm = UserForm.base_fields["password_confirm"]
+    password_rules = UserForm.password_rules
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["password"].label = _("新しいパスワード")
+        self.fields["password_confirm"].label = _("新しいパスワード（確認）")
 
     def clean(self):
         data = super().clean()

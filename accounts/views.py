@@ -80,8 +80,8 @@ def console(request):
 
 def locked_out(request, original_response=None, credentials=None):
     """What django-axes shows a throttled password check: the sign-in page with the
-    reason, or, for a signed-in user ID's current password (パスワード変更), that page
-    with the same reason."""
+    reason, or, for a signed-in account's current password (パスワード変更, or a page
+    that names its own `locked_out_page`: 本人確認), that page with the same reason."""
     if request.resolver_match and request.resolver_match.namespace == "api":
         return api_views.throttled(settings.AXES_COOLOFF_TIME)  # JSON for an app: 429
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
@@ -90,6 +90,9 @@ def locked_out(request, original_response=None, credentials=None):
         "%(minutes)d分後にもう一度お試しください。"
     ) % {"minutes": minutes}
     if request.user.is_authenticated:
+        own_page = getattr(request.resolver_match.func, "locked_out_page", None)
+        if own_page is not None:  # a page of its own that checks the password (本人確認)
+            return own_page(request, message)
         return password_change_page(request, PasswordChangeForm(request), message, status=429)
     form = SignInForm(request, initial={"username": axes_username(request, credentials)})
     context = {"form": form, "locked_message": message, "title": _("ログイン")}

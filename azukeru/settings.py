@@ -230,6 +230,10 @@ DEVICE_KEY_IP_FAILURE_LIMIT = env.int("DEVICE_KEY_IP_FAILURE_LIMIT", default=10)
 # host name (a name, not an IP address: http://localhost:8000 in development) and
 # WEBAUTHN_ORIGINS the origins it is reached at.
 TWO_STEP_REQUIRED = env.bool("TWO_STEP_REQUIRED", default=False)
+# Sensitive changes (the mail address, removing a factor, new recovery codes, creating
+# an app's credentials) ask again for the password or the second factor when the
+# session's last proof is older than this (twostep.guards.sudo_required).
+SUDO_MAX_AGE = timedelta(minutes=env.int("SUDO_MAX_AGE_MINUTES", default=10))
 OTP_TOTP_ISSUER = env.str("SERVICE_NAME", default="フレッツ・あずけ～る PRO")
 # In production both default to the first of ALLOWED_HOSTS, over https.
 OTP_WEBAUTHN_RP_ID = env.str(

@@ -10,3 +10,6 @@ class TwoStepConfig(AppConfig):
 
     name = "twostep"
     verbose_name = _("二段階認証")
+
+    def ready(self):
+        from twostep import signals  # noqa: F401  (a session knows its account's factors)

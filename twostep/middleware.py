@@ -9,18 +9,26 @@ session has not:
   TWO_STEP_REQUIRED): every page but the enrolment leads to the enrolment;
 - otherwise the session goes on with the password alone; the answer is kept in the
   session for the rest of this sign-in (an enrolment in it verifies the session), so
-  that such an administrator's pages cost no query more.
+  that such an administrator's pages cost no query more. The answer holds only while
+  the account's factors stay as the session knew them and no factor is required: a
+  session that has not passed the second step ends as soon as a factor is enrolled
+  elsewhere or support reset them (twostep.sessions, read from the account's own row),
+  and TWO_STEP_REQUIRED turned on sends it to the enrolment.
 User IDs are never concerned: their second factor is the device key.
 """
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
-from accounts.middleware import AUTH_AT
-from twostep import services
+from accounts.middleware import AUTH_AT, signed_out
+from twostep import services, sessions
 
 # The sign-in (AUTH_AT) found to need no second step, kept in the session.
 PASSWORD_ONLY = "_twostep_password_only"  # noqa: S105 (a session key, not a password)
+FACTORS_CHANGED = _(
+    "二段階認証の設定が変更されたため、ログアウトしました。再度ログインしてください。"
+)
 ALWAYS = {"accounts:logout", "set_language", "otp_webauthn:js-i18n-catalog"}
 AT_THE_STEP = {
     "twostep:verify",
@@ -47,8 +55,14 @@ class TwoStepMiddleware:
         user = request.user
         if not services.applies(user) or user.is_verified():
             return None
+        if sessions.factors_changed(request):
+            return signed_out(request, FACTORS_CHANGED)
         signed_in_at = request.session.get(AUTH_AT)
-        if signed_in_at is not None and request.session.get(PASSWORD_ONLY) == signed_in_at:
+        if (
+            signed_in_at is not None
+            and request.session.get(PASSWORD_ONLY) == signed_in_at
+            and not services.required(user)
+        ):
             return None
         name = request.resolver_match.view_name if request.resolver_match else ""
         if name in ALWAYS:

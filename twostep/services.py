@@ -5,7 +5,9 @@ number of passkeys (django-otp-webauthn's WebAuthnCredential), and one set of
 RECOVERY_CODES recovery codes (a StaticDevice named "recovery"), each code usable
 once. Only administrators and support staff have them; a user ID's second factor
 is the device key. Every enrolment, removal, use of a recovery code and failed
-code is in ログ管理; a reset by support staff also mails the account.
+code is in ログ管理; a reset by support staff also mails the account. Each enrolment
+(recovery codes too) and a reset ends the account's sessions that have not passed the
+second step (twostep.sessions).
 
 Wrong codes are throttled by django-otp itself (each device waits 2, 4, 8 …
 seconds after each failure in a row, OTP_TOTP_THROTTLE_FACTOR and
@@ -16,6 +18,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -73,6 +76,13 @@ def _record(action: Action, user: User, actor: Actor, method: str = "") -> None:
     )
 
 
+def _factors_changed(user: User) -> None:
+    """Count a change of the account's factors that ends its sessions which have not
+    passed the second step (twostep.sessions); `user` gets the new count."""
+    User.objects.filter(pk=user.pk).update(factors_version=F("factors_version") + 1)
+    user.refresh_from_db(fields=["factors_version"])
+
+
 # --- The authenticator app ----------------------------------------------------------
 
 
@@ -97,6 +107,7 @@ def totp_confirm(*, user: User, token: str, actor: Actor) -> TOTPDevice | None:
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    _factors_changed(user)
     _record(Action.TWO_STEP_ENROLLED, user, actor, METHOD_TOTP)
     return device
 
@@ -117,11 +128,13 @@ def passkey_list(*, user: User):
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at")
 
 
+@transaction.atomic
 def passkey_registered(*, user: User, device: WebAuthnCredential, actor: Actor) -> None:
     """A passkey was registered (django-otp-webauthn's ceremony): it gets a name and a
     ログ管理 entry."""
     count = passkey_list(user=user).count()
     WebAuthnCredential.objects.filter(pk=device.pk).update(name=f"Passkey {count}")
+    _factors_changed(user)
     _record(Action.TWO_STEP_ENROLLED, user, actor, METHOD_PASSKEY)
 
 
@@ -157,6 +170,7 @@ def recovery_codes_renew(*, user: User, actor: Actor) -> list[str]:
     device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    _factors_changed(user)
     _record(Action.RECOVERY_CODES_RENEWED, user, actor)
     return codes
 
@@ -204,6 +218,7 @@ def two_step_reset(*, user: User, actor: Actor) -> int:
     for device in devices_for_user(user, confirmed=None):
         device.delete()
         removed += 1
+    _factors_changed(user)
     _record(Action.TWO_STEP_RESET, user, actor)
     notify(kinds.TWO_STEP_RESET, user=user)
     return removed

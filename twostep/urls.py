@@ -6,6 +6,7 @@ app_name = "twostep"
 
 urlpatterns = [
     path("login/two-step/", views.verify, name="verify"),
+    path("settings/confirm/", views.confirm, name="confirm"),
     path("settings/two-step/", views.setup, name="setup"),
     path("settings/two-step/app/", views.app, name="app"),
     path("settings/two-step/app/remove/", views.app_remove, name="app-remove"),

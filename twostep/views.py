@@ -3,11 +3,9 @@ support staff manage their second factors. Each view: guard → form → one ser
 call → message → redirect."""
 
 import json
-from functools import wraps
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.html import mark_safe
@@ -20,26 +18,14 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn import views as webauthn
 
+from accounts.forms import ACCOUNT_THROTTLED
+from accounts.user_forms import CurrentPasswordForm
 from accounts.views import landing_url
-from twostep import services
+from twostep import services, sessions
 from twostep.forms import CodeForm, EnrolForm, PasskeyNameForm
+from twostep.guards import account_required, second_step_required, sudo_required
 
 CODE_WRONG = _("確認コードが正しくありません。続けて間違えると、しばらく入力できなくなります。")
-
-
-def account_required(view):
-    """Guard of the pages of second factors: a signed-in administrator or support staff
-    member (anonymous visitors go to the sign-in page)."""
-
-    @wraps(view)
-    def guarded(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not services.applies(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 def _next(request) -> str:
@@ -63,6 +49,7 @@ def verify(request):
         device = services.code_verify(user=user, token=form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
+            sessions.second_step_passed(request)
             return redirect(_next(request))
         form.add_error("code", CODE_WRONG)
     context = {
@@ -73,6 +60,54 @@ def verify(request):
         "has_passkeys": services.passkey_list(user=user).exists(),
     }
     return render(request, "twostep/verify.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("current_password", "code")
+@account_required
+@require_http_methods(["GET", "POST"])
+def confirm(request):
+    """本人確認 before a sensitive change (twostep.guards.sudo_required): the password,
+    or for an account with a second factor a code of it or a passkey; then back to
+    `next` (this host only)."""
+    user = request.user
+    with_factor = services.enrolled(user)
+    data = request.POST if request.method == "POST" else None
+    form = CodeForm(data) if with_factor else CurrentPasswordForm(request, data)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data.get("code")  # the password was checked by the form
+        if code is None or services.code_verify(user=user, token=code) is not None:
+            sessions.proved(request)
+            return redirect(_next(request))
+        form.add_error("code", CODE_WRONG)
+    return _confirm_page(request, form, status=429 if _throttled(form) else 200)
+
+
+def _throttled(form) -> bool:
+    return form.has_error("current_password", ACCOUNT_THROTTLED)
+
+
+def _confirm_page(request, form, locked_message="", *, status=200):
+    user = request.user
+    context = {
+        "title": _("本人確認"),
+        "form": form,
+        "locked_message": locked_message,
+        "next": _next(request),
+        "back": landing_url(user),
+        "with_factor": "code" in form.fields,
+        "has_passkeys": services.passkey_list(user=user).exists(),
+    }
+    return render(request, "twostep/confirm.html", context, status=status)
+
+
+def _confirm_locked_out(request, message):
+    """django-axes locked the password out (accounts.views.locked_out): the page again,
+    with the sign-in page's words."""
+    return _confirm_page(request, CurrentPasswordForm(request), message, status=429)
+
+
+confirm.locked_out_page = _confirm_locked_out
 
 
 @never_cache
@@ -99,6 +134,8 @@ def app(request):
     """認証アプリの登録: POST from the settings starts it (a new secret); the page shows
     its QR code and the secret as text, and takes its first code."""
     user = request.user
+    if services.enrolled(user) and not user.is_verified():
+        raise PermissionDenied  # a new app replaces the old one: a removal
     if request.method == "POST" and "start" in request.POST:
         services.totp_begin(user=user)
         return redirect("twostep:app")
@@ -113,6 +150,7 @@ def app(request):
             messages.success(request, _("認証アプリを登録しました。"))
             if not services.recovery_codes_left(user=user):
                 return _show_codes(request, services.recovery_codes_renew(user=user, actor=user))
+            sessions.factors_seen(request)
             return redirect("twostep:setup")
         form.add_error("code", CODE_WRONG)
     qr = segno.make(device.config_url, error="m")
@@ -130,6 +168,8 @@ def _grouped(secret: str) -> str:
 
 
 @account_required
+@second_step_required
+@sudo_required(back="twostep:setup")
 @require_POST
 def app_remove(request):
     if services.totp_remove(user=request.user, actor=request.user):
@@ -139,6 +179,8 @@ def app_remove(request):
 
 @never_cache
 @account_required
+@second_step_required
+@sudo_required(back="twostep:setup")
 @require_http_methods(["GET", "POST"])
 def recovery_codes(request):
     """リカバリーコードの発行: new codes, shown once (the earlier ones stop working)."""
@@ -150,11 +192,13 @@ def recovery_codes(request):
 
 
 def _show_codes(request, codes):
+    sessions.factors_seen(request)
     context = {"title": _("リカバリーコード"), "codes": codes}
     return render(request, "twostep/recovery_codes.html", context)
 
 
 @account_required
+@second_step_required
 @require_POST
 def passkey_rename(request, pk):
     form = PasskeyNameForm(request.POST)
@@ -169,6 +213,8 @@ def passkey_rename(request, pk):
 
 
 @account_required
+@second_step_required
+@sudo_required(back="twostep:setup")
 @require_POST
 def passkey_delete(request, pk):
     services.passkey_delete(user=request.user, pk=pk, actor=request.user)
@@ -190,12 +236,18 @@ class PasskeyRegistrationComplete(webauthn.CompleteCredentialRegistrationView):
             services.passkey_registered(user=user, device=device, actor=user)
             if not user.is_verified():  # the sign-in just proved the passkey
                 otp_login(self.request, device)
+            sessions.factors_seen(self.request)
             messages.success(self.request, _("パスキーを登録しました。"))
         return response
 
 
 class PasskeyAuthenticationComplete(webauthn.CompleteCredentialAuthenticationView):
-    """The second step passed with a passkey: recorded."""
+    """The second step (or 本人確認) passed with a passkey: a new session key, a fresh
+    proof, recorded."""
+
+    def complete_auth(self, device):
+        super().complete_auth(device)
+        sessions.second_step_passed(self.request)
 
     def post(self, *args, **kwargs):
         response = super().post(*args, **kwargs)

@@ -8,6 +8,7 @@ from accounts.models import Contract, Role, User
 from audit.actions import Action
 from audit.models import AuditEntry
 from tests.conftest import PASSWORD, login_verified
+from tests.devicekeys.browser import HOME, signed_in_user
 
 ADD = reverse("admin:accounts_user_add")
 
@@ -86,6 +87,18 @@ def test_support_changes_a_user_id_and_never_sees_the_hash(support_client, users
     taro.refresh_from_db()
     assert taro.title == "部長"
     assert AuditEntry.objects.get(action=Action.USER_CHANGED).changes == {"title": ["", "部長"]}
+
+
+def test_a_password_set_by_support_ends_the_user_ids_sessions(support_client, users_a):
+    taro = users_a[0]
+    taros_browser = signed_in_user(taro)
+    url = reverse("admin:accounts_user_change", args=[taro.pk])
+    kept = form_data(taro.contract, login_id="taro-a", email=taro.email, password="")
+    assert support_client.post(url, kept).status_code == 302
+    assert taros_browser.get(HOME).status_code == 200  # no new password: nothing ends
+    changed = {**kept, "password": "Zr8wKq3Xv6"}
+    assert support_client.post(url, changed).status_code == 302
+    assert taros_browser.get(HOME).url.startswith(reverse("accounts:login"))
 
 
 def test_administrators_cannot_be_edited_there(support_client, admin_a):

@@ -1,12 +1,15 @@
 """環境設定 and the stronger sign-in in the browser: an authenticator app enrolled
 with the code the test computes from the secret on the page, then asked at the next
 sign-in; a recovery code; a passkey registered on Chromium's virtual authenticator
-(DevTools protocol) and used to sign in; a forgotten password reset through the
+(DevTools protocol), used to sign in and, once the proof is old, to confirm it's you
+before it is deleted; a forgotten password reset through the
 mail in the outbox."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.browsing import check_page, field, message, open_menu_item, sign_in, totp_code
@@ -76,7 +79,9 @@ def test_an_app_is_enrolled_then_asked_for_and_a_recovery_code_works_once(page, 
     expect(other.get_by_role("heading", name="ログイン")).to_be_visible()
 
 
-def test_a_passkey_is_registered_named_and_signs_in(page, admin_a, settings, live_server):
+def test_a_passkey_is_registered_named_and_signs_in(
+    page, admin_a, settings, live_server, time_machine
+):
     settings.OTP_WEBAUTHN_RP_ID = "localhost"
     settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
     assert live_server.url.startswith("http://localhost:")  # a secure context, a domain
@@ -112,6 +117,17 @@ def test_a_passkey_is_registered_named_and_signs_in(page, admin_a, settings, liv
     check_page(page)
     page.get_by_role("button", name="パスキーで確認").click()
     expect(page.get_by_role("heading", name="管理メニュー")).to_be_visible()
+
+    # Eleven minutes later, deleting it asks for a fresh proof first: the passkey again.
+    time_machine.move_to(timezone.now() + settings.SUDO_MAX_AGE + timedelta(minutes=1))
+    page.goto("/settings/two-step/")
+    page.get_by_role("button", name="削除 会社のPC").click()
+    expect(page.get_by_role("heading", name="本人確認")).to_be_visible()
+    check_page(page, screenshot="confirm-its-you")
+    page.get_by_role("button", name="パスキーで確認").click()
+    expect(page.get_by_role("heading", name="二段階認証の設定")).to_be_visible()
+    page.get_by_role("button", name="削除 会社のPC").click()
+    expect(message(page)).to_contain_text("パスキーを削除しました")
 
 
 def test_a_forgotten_password_is_reset_through_the_mail(page, users_a, mailoutbox):

@@ -245,6 +245,8 @@ def test_every_page_is_in_one_language(
     walk.send(page, "settings, password, errors", {})
     walk.visit(page, "/console/settings/email/", "settings, email")
     walk.send(page, "settings, email, errors", {})
+    walk.visit(page, "/settings/confirm/?next=/console/settings/email/", "confirm it's you")
+    walk.send(page, "confirm it's you, errors", {})
     tokens = []
     account_services.email_change_request(
         contract=contract,
@@ -262,6 +264,8 @@ def test_every_page_is_in_one_language(
     page.wait_for_timeout(1100)  # django-otp's wait after one wrong code
     walk.send(page, "recovery codes", {"code": totp_code(secret)})
     walk.visit(page, "/settings/two-step/", "two-step setup, enrolled")
+    walk.visit(page, "/settings/confirm/", "confirm it's you, with a code")
+    walk.send(page, "confirm it's you, with a code, errors", {"code": "12"})
     verify = new_page()
     walk.open_sign_in(verify)
     walk.send(verify, "two-step verify", {"username": "admin-a", "password": PASSWORD})

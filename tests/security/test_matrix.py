@@ -2,7 +2,8 @@
 
 Every URL pattern under /console/ is visited by every kind of visitor; so are the
 pages of second factors (twostep, under /settings/ and /login/two-step/), which are
-for administrators and support staff alike. A pattern that takes an object id is
+for administrators and support staff alike, and the re-confirmation page (本人確認,
+/settings/confirm/). A pattern that takes an object id is
 filled with an object of contract A and visited by contract B's administrator: 404
 on GET and POST, and the object unchanged. A new URL pattern whose id this file does
 not know how to fill fails `test_every_id_pattern_is_known` until it is taught below
@@ -155,8 +156,7 @@ def test_another_contracts_id_is_404_and_nothing_changes(
 ):
     objects = {kwarg: FILLERS[(name, kwarg)](contract_a, make_user) for kwarg in kwargs}
     before = {kwarg: snapshot(obj) for kwarg, obj in objects.items()}
-    browser = Client()
-    browser.force_login(admin_b)
+    browser = login_verified(Client(), admin_b)  # past the second step: nothing stops it sooner
 
     url = reverse(name, kwargs={kwarg: obj.pk for kwarg, obj in objects.items()})
     data = {"device_name": "hijacked", "login_id": "hijacked", "create": "1", "email": "x@x.jp"}

@@ -215,8 +215,10 @@ def test_user_ids_have_no_second_factor_pages(users_a):
     assert browser.post(APP, {"start": "1"}).status_code == 403
 
 
-def test_another_accounts_passkey_is_not_found(admin_browser, admin_b):
+def test_another_accounts_passkey_is_not_found(admin_a, admin_b):
     from django_otp_webauthn.models import WebAuthnCredential
+
+    admin_browser = login_verified(Client(), admin_a)
 
     theirs = WebAuthnCredential.objects.create(
         user=admin_b,
