@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # An administrator or support staff member with a second factor goes no further
     # than its step until it is passed (twostep/middleware.py).
     "twostep.middleware.TwoStepMiddleware",
+    # A completed sign-in leaves its known-device cookie (accounts/known_device.py).
+    "accounts.known_device_middleware.KnownDeviceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # A service's NotFound (a row deleted meanwhile) becomes the 404 page: core/http.py.
