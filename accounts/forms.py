@@ -36,7 +36,7 @@ class SignInForm(AuthenticationForm):
         """The account-wide ceiling first: during its delay no password is read, and
         the attempt counts nowhere (accounts.throttling)."""
         login_id = self.cleaned_data.get("username")
-        wait = throttling.refused_for(login_id) if login_id else None
+        wait = throttling.refused_for(login_id, self.request) if login_id else None
         if wait:
             raise forms.ValidationError(throttling.refused_message(wait), code=ACCOUNT_THROTTLED)
         data = super().clean()

@@ -186,6 +186,9 @@ class SignInFailures(models.Model):
     last_failure_at = models.DateTimeField(_("最後の失敗日時"), null=True, blank=True)
     refused_until = models.DateTimeField(_("制限終了日時"), null=True, blank=True)
     notified_at = models.DateTimeField(_("通知日時"), null=True, blank=True)
+    # The failures of the run made from each known device (accounts.known_device), by
+    # its id: such a browser is held back only by its own.
+    known_device_failures = models.JSONField(_("既知の端末からの失敗回数"), default=dict)
 
     class Meta:
         verbose_name = _("ログイン失敗")

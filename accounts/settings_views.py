@@ -24,9 +24,9 @@ from accounts.settings_forms import (
     PasswordResetRequestForm,
 )
 from accounts.views import password_change_flow
+from core.clientip import client_address
 from devicekeys.selectors import access_setting_get
 from devicekeys.services import access_setting_change
-from devicekeys.signin import client_ip
 from twostep import services as twostep
 from twostep.guards import sudo_required
 
@@ -146,7 +146,7 @@ def password_reset(request):
     if request.method == "POST" and form.is_valid():
         services.password_reset_request(
             login_id=form.cleaned_data["login_id"],
-            ip=client_ip(request),
+            ip=client_address(request),
             link_for=lambda user: request.build_absolute_uri(
                 reverse(
                     "accounts:password-reset-confirm",

@@ -13,4 +13,4 @@ from accounts import throttling
 def _count_failure(sender, credentials, request=None, **kwargs):
     login_id = (credentials.get("username") or "").strip()
     if login_id:
-        throttling.count_failure(login_id)
+        throttling.count_failure(login_id, request)

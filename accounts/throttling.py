@@ -15,7 +15,13 @@ from each; this ceiling counts the failures of one account from any address:
   failure, counts nowhere and does not lengthen the delay;
 - the first time a run reaches the limit, the administrator of the contract (an
   administrator or support staff themselves) is mailed, and ログ管理 records each
-  delay.
+  delay;
+- a browser that has proved itself for the account (accounts.known_device: its
+  known-device cookie, or a user ID's registered device key in use) is not held back by
+  the delay: failures from elsewhere cannot lock the owner out of their own browser.
+  Its own failures count as any other (towards the run and its delay) and also for
+  itself: from its ACCOUNT_FAILURE_LIMIT-th failure of the run it waits like any other
+  browser, so a stolen cookie buys no more guesses than the ceiling allows.
 
 docs/SECURITY.md says how the two limits combine.
 """
@@ -29,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import known_device
 from accounts.exceptions import AccountThrottled
 from accounts.models import PasswordResetRequest, Role, SignInFailures, User
 from audit import services as audit
@@ -56,8 +63,8 @@ def check_password(request, *, login_id: str, password: str) -> User | None:
     as a failed sign-in of the account (per address and here), locks alike (django-axes
     then sets request.axes_locked_out) and is recorded in ログ管理. The one way the
     console checks a password outside the sign-in form: a password change's current
-    password, the app API's token endpoint."""
-    wait = refused_for(login_id)
+    password, the app API's token endpoint (an app presents no known-device cookie)."""
+    wait = refused_for(login_id, request)
     if wait:
         raise AccountThrottled(wait)
     return authenticate(request, username=login_id, password=password)
@@ -68,17 +75,24 @@ def verify_password(request, *, user: User, password: str) -> bool:
     return check_password(request, login_id=user.login_id, password=password) == user
 
 
-def refused_for(login_id: str) -> timedelta | None:
-    """How long this login ID must wait before it may sign in again, or None."""
-    refused_until = (
+def refused_for(login_id: str, request=None) -> timedelta | None:
+    """How long this login ID must wait before it may sign in again from the browser
+    of `request`, or None (always None for a browser that proved itself for the account
+    and has not itself reached the limit in this run)."""
+    row = (
         SignInFailures.objects.filter(user__in=User.objects.with_login_id(login_id))
-        .values_list("refused_until", flat=True)
+        .select_related("user")
         .first()
     )
-    if refused_until is None:
+    if row is None or row.refused_until is None:
         return None
-    wait = refused_until - timezone.now()
-    return wait if wait > timedelta(0) else None
+    wait = row.refused_until - timezone.now()
+    if wait <= timedelta(0):
+        return None
+    device = known_device.device_of(request, row.user) if request is not None else None
+    if device is not None and _own_failures(row, device) < settings.ACCOUNT_FAILURE_LIMIT:
+        return None
+    return wait
 
 
 def delay_after(failures: int) -> timedelta | None:
@@ -91,18 +105,23 @@ def delay_after(failures: int) -> timedelta | None:
 
 
 @transaction.atomic
-def count_failure(login_id: str) -> None:
-    """A sign-in (or a password check) of this login ID failed."""
+def count_failure(login_id: str, request=None) -> None:
+    """A sign-in (or a password check) of this login ID failed, in the browser of
+    `request` when there is one."""
     user = User.objects.with_login_id(login_id).select_related("contract").first()
     if user is None:
         return
+    device = known_device.device_of(request, user) if request is not None else None
     SignInFailures.objects.bulk_create([SignInFailures(user=user)], ignore_conflicts=True)
     row = SignInFailures.objects.select_for_update().get(user=user)
     now = timezone.now()
     last = max(filter(None, [row.last_failure_at, row.refused_until]), default=None)
     if last and now - last > settings.ACCOUNT_FAILURE_WINDOW:  # quiet for a window: a new run
         row.failures, row.refused_until, row.notified_at = 0, None, None
+        row.known_device_failures = {}
     row.failures += 1
+    if device is not None:
+        row.known_device_failures[device] = _own_failures(row, device) + 1
     row.last_failure_at = now
     delay = delay_after(row.failures)
     if delay is not None:
@@ -127,6 +146,11 @@ def count_failure(login_id: str) -> None:
                 window_minutes=_minutes(settings.ACCOUNT_FAILURE_WINDOW),
             )
     row.save()
+
+
+def _own_failures(row: SignInFailures, device: str) -> int:
+    """The failures of the run made from this known device."""
+    return row.known_device_failures.get(device, 0)
 
 
 def reset(user: User) -> None:

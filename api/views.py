@@ -21,6 +21,7 @@ from accounts.exceptions import AccountThrottled
 from accounts.models import Role
 from api import services
 from api.forms import RevokeForm, TokenRequestForm
+from core.clientip import client_address
 from devicekeys import signin
 from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
 from devicekeys.services import device_key_enter
@@ -124,7 +125,7 @@ def token(request):
             actor=user,
             user=user,
             entered=data["device_key"],
-            ip=signin.client_ip(request),
+            ip=client_address(request),
             user_agent=signin.client_user_agent(request),
             client=client,
             device_name=name,

@@ -6,7 +6,7 @@ manage.py command, a task) there is none, and entries name the system."""
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from axes.helpers import get_client_ip_address
+from core.clientip import client_address
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AuditContextMiddleware:
     def __call__(self, request):
         token = current.set(
             RequestContext(
-                ip=get_client_ip_address(request) or None,
+                ip=client_address(request),
                 user_agent=request.headers.get("User-Agent", "")[:255],
             )
         )

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # An administrator or support staff member with a second factor goes no further
     # than its step until it is passed (twostep/middleware.py).
     "twostep.middleware.TwoStepMiddleware",
+    # A completed sign-in leaves its known-device cookie (accounts/known_device.py).
+    "accounts.known_device_middleware.KnownDeviceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # A service's NotFound (a row deleted meanwhile) becomes the 404 page: core/http.py.
@@ -182,6 +184,12 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# The client's address (core/clientip.py, its one reader): how many proxies in front of
+# the console append to X-Forwarded-For. 0: the header is ignored entirely (no client can
+# forge its address); N: the client is the N-th entry from the right. README's production
+# section and docs/OPERATIONS.md say what to set behind the documented proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Sign-in throttling (django-axes, stored in the database): after AXES_FAILURE_LIMIT
 # failures of one login ID from one IP within the cool-off period, that pair is
 # refused for the cool-off period.
@@ -192,6 +200,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field name
 AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_address"  # the one reader of the address
 AXES_VERBOSE = False
 # django-axes keeps the query and form of a failed attempt: never a password or a key.
 AXES_SENSITIVE_PARAMETERS = [
@@ -213,11 +222,10 @@ AXES_SENSITIVE_PARAMETERS = [
 ACCOUNT_FAILURE_LIMIT = env.int("ACCOUNT_FAILURE_LIMIT", default=20)
 ACCOUNT_FAILURE_WINDOW = timedelta(minutes=env.int("ACCOUNT_FAILURE_WINDOW_MINUTES", default=60))
 ACCOUNT_FAILURE_DELAY = timedelta(minutes=env.int("ACCOUNT_FAILURE_DELAY_MINUTES", default=1))
-# Behind a TLS proxy, the client address comes from X-Forwarded-For (set AXES_IPWARE_* to trust it).
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# The known-device cookie (accounts/known_device.py): a browser that completed a sign-in
+# of an account keeps proof of it this long, and the ceiling above does not hold it back
+# for failures that came from elsewhere.
+KNOWN_DEVICE_LIFETIME = timedelta(days=env.int("KNOWN_DEVICE_DAYS", default=180))
 # Device authentication at sign-in (devicekeys): after this many wrong 端末認証キー of
 # one contract from one IP address within AXES_COOLOFF_TIME, whatever the login IDs,
 # that address may enter no key of that contract until the period has passed.

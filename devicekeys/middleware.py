@@ -23,6 +23,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from core.clientip import client_address
 from devicekeys import credentials, rules, services, signin
 from devicekeys.selectors import device_key_of_session
 
@@ -77,7 +78,7 @@ class DeviceCheckMiddleware:
             services.device_key_record_use(
                 contract_id=key.contract_id,
                 key_id=key.pk,
-                ip=signin.client_ip(request),
+                ip=client_address(request),
                 user_agent=signin.client_user_agent(request),
             )
         return None

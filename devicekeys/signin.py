@@ -16,7 +16,6 @@ Administrators and support staff sign in with their password only.
 
 from dataclasses import dataclass
 
-from axes.helpers import get_client_ip_address
 from django.contrib.auth import login
 from django.core import signing
 from django.shortcuts import redirect
@@ -45,11 +44,6 @@ class Pending:
     user: User
     next_url: str
     why: rules.Refusal | None
-
-
-def client_ip(request) -> str | None:
-    """The client's address as the sign-in throttling sees it (behind trusted proxies too)."""
-    return get_client_ip_address(request) or None
 
 
 def client_user_agent(request) -> str:

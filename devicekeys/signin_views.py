@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from core.clientip import client_address
 from devicekeys import signin
 from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
 from devicekeys.forms import KeyEntryForm
@@ -49,7 +50,7 @@ def device_key(request):
                 actor=user,
                 user=user,
                 entered=form.cleaned_data["key"],
-                ip=signin.client_ip(request),
+                ip=client_address(request),
                 user_agent=signin.client_user_agent(request),
             )
         except WrongKey as error:
