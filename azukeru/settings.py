@@ -63,6 +63,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, before anything that needs a session, a host or HTTPS.
     "core.health.HealthCheckMiddleware",
+    # Every error under /api/ answered in JSON, also those Django makes before or
+    # without a view (a bad Host, an unreadable body, an unknown path): api/errors.py.
+    "api.errors.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
