@@ -3,7 +3,7 @@ page. Each view: parameters → form → one service call → JSON.
 
 No cookie opens anything here (CSRF does not apply: every view is csrf_exempt), no
 session is made, and every answer is JSON with `Cache-Control: no-store` (also the
-errors Django makes itself: api/errors.py). Passwords, keys and tokens are sensitive
+errors Django makes itself: api/middleware.py). Passwords, keys and tokens are sensitive
 parameters: no error report shows them.
 """
 

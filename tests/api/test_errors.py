@@ -1,6 +1,7 @@
 """Every answer under /api/ is JSON in the RFC 6749 §5.2 shape, also where Django
-answers before or without a view (api/errors.py): no CSRF page, no HTML 400 or 404,
-never a 5xx for a token the console never gave."""
+answers before or without a view (api/middleware.py): no CSRF page, no HTML 400 or
+404, no redirect of a console session, never a 5xx for a token the console never
+gave."""
 
 import base64
 
@@ -8,7 +9,10 @@ import pytest
 from django.test import Client
 
 from api import services
+from devicekeys import services as keys
+from devicekeys.models import DeviceKey
 from tests.api.conftest import ENDPOINTS, INTROSPECT, REVOKE, STATUS, TOKEN, post_form
+from tests.devicekeys.browser import HOME, signed_in_user
 
 FORM = "application/x-www-form-urlencoded"
 ALLOWED = {TOKEN: "POST", INTROSPECT: "POST", REVOKE: "POST", STATUS: "GET, HEAD"}
@@ -140,6 +144,29 @@ def test_head_of_the_status_is_answered_as_its_get(db):
     response = Client().head(STATUS)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="Azukeru PRO"'
+
+
+# --- Cookies ---------------------------------------------------------------------------
+
+
+def test_a_console_session_sent_along_is_not_read(client, support_staff):
+    """A session that has not passed its second step: was a redirect to the step."""
+    client.force_login(support_staff)
+    response = client.get(STATUS)
+    assert_json_error(response, 401)
+    assert response["WWW-Authenticate"] == 'Bearer realm="Azukeru PRO"'
+
+
+def test_an_api_call_neither_ends_nor_touches_a_browsers_session(users_a, admin_a):
+    """A user ID's browser whose key was stopped: the API call was answered with the
+    HTML refusal and ended the session; the console's next page still refuses it."""
+    taro = signed_in_user(users_a[0])
+    key = DeviceKey.objects.get(user=users_a[0])
+    keys.device_key_stop(contract=admin_a.contract, key=key, actor=admin_a)
+    response = taro.get(STATUS)
+    assert_json_error(response, 401)
+    assert not response.cookies
+    assert taro.get(HOME).status_code == 403
 
 
 # --- What Django answers itself --------------------------------------------------------
