@@ -130,11 +130,16 @@ def test_a_latin1_body_gets_a_json_answer(db, endpoint):
     assert isinstance(response.json(), dict)
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize(
+    ("endpoint", "method"),
+    [
+        (endpoint, method)
+        for endpoint in ENDPOINTS
+        for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")
+        if method not in ALLOWED[endpoint].split(", ")
+    ],
+)
 def test_another_method_gets_a_json_405_with_allow(db, endpoint, method):
-    if method in ALLOWED[endpoint]:
-        return
     response = Client(enforce_csrf_checks=True).generic(method, endpoint)
     assert_json_error(response, 405)
     assert response["Allow"] == ALLOWED[endpoint]

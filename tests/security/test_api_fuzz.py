@@ -5,8 +5,9 @@ JSON (Content-Type application/json, Cache-Control no-store) and never a 5xx.
 
 The endpoints are read from api/urls.py, so a new one is driven as soon as it is
 routed; paths under /api/ that are no endpoint are driven too. Run on SQLite and on
-PostgreSQL (bin/with-postgres), whose refusals differ (a NUL in a text parameter, an
-integer beyond 64 bits)."""
+PostgreSQL (bin/with-postgres): their drivers refuse different values (SQLite an
+integer beyond 64 bits, PostgreSQL a NUL in a text parameter). 200 examples in all,
+a few seconds."""
 
 import base64
 import json
@@ -43,7 +44,7 @@ TOKENS = st.one_of(
     st.builds("azd_{}.{}".format, KEY_IDS, st.text(alphabet="AZaz09_-", min_size=43, max_size=43)),
     st.builds("{}{}".format, st.sampled_from(["azd_", "azu_", ""]), st.text(max_size=60)),
     st.integers(min_value=0, max_value=10**30).map(str),
-    st.builds("x".__mul__, st.sampled_from([199, 200, 201, 10_000])),
+    st.sampled_from([199, 200, 201, 10_000]).map(lambda length: "x" * length),
 )
 PARAMETER_NAMES = [
     "token",
@@ -155,7 +156,7 @@ def assert_json(response) -> dict:
 
 
 @settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(token=TOKENS, endpoint=st.sampled_from(["introspect", "revoke", "status"]))
 def test_any_token_is_inactive_or_an_rfc_error(credentials, token, endpoint):
@@ -172,10 +173,10 @@ def test_any_token_is_inactive_or_an_rfc_error(credentials, token, endpoint):
     elif endpoint == "revoke":
         response = post_form(Client(), REVOKE, {"token": token, "client_id": "ios"})
         body = assert_json(response)
-        assert (response.status_code, body) == (200, {}) or (
-            response.status_code,
-            body["error"],
-        ) == (400, "invalid_request")
+        if response.status_code == 200:
+            assert body == {}
+        else:
+            assert (response.status_code, body["error"]) == (400, "invalid_request")
     else:
         response = Client().get(STATUS, HTTP_AUTHORIZATION=as_header(f"Bearer {token}"))
         body = assert_json(response)
