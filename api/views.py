@@ -1,10 +1,10 @@
 """The app API's endpoints (docs/API.md): OAuth 2.0 formats, JSON answers, never a
 page. Each view: parameters → form → one service call → JSON.
 
-No cookie opens anything here (CSRF does not apply: every view is csrf_exempt), no
-session is made, and every answer is JSON with `Cache-Control: no-store` (also the
-errors Django makes itself: api/middleware.py). Passwords, keys and tokens are sensitive
-parameters: no error report shows them.
+No cookie opens anything here (api/middleware.py drops them; CSRF does not apply:
+every view is csrf_exempt), no session is made, and every answer is JSON with
+`Cache-Control: no-store` (also the errors Django makes itself: api/middleware.py).
+Passwords, keys and tokens are sensitive parameters: no error report shows them.
 """
 
 import base64

@@ -48,8 +48,10 @@ def key_id_of(token: str) -> int | None:
     primary key (a BigAutoField) can hold names no key: None, like any other token
     the console never gave, and never a number the database refuses."""
     found = _APP_TOKEN.fullmatch(token)
-    key_id = int(found.group(1)) if found else None
-    return key_id if key_id is not None and key_id <= BigIntegerField.MAX_BIGINT else None
+    if found is None:
+        return None
+    key_id = int(found.group(1))
+    return key_id if key_id <= BigIntegerField.MAX_BIGINT else None
 
 
 def token_hash(token: str) -> str:
