@@ -1,18 +1,18 @@
 """The app API's endpoints (docs/API.md): OAuth 2.0 formats, JSON answers, never a
 page. Each view: parameters → form → one service call → JSON.
 
-No cookie opens anything here (CSRF does not apply: csrf_exempt), no session is
-made, and every answer is `Cache-Control: no-store`. Passwords, keys and tokens are
-sensitive parameters: no error report shows them.
+No cookie opens anything here (api/middleware.py drops them; CSRF does not apply:
+every view is csrf_exempt), no session is made, and every answer is JSON with
+`Cache-Control: no-store` (also the errors Django makes itself: api/middleware.py).
+Passwords, keys and tokens are sensitive parameters: no error report shows them.
 """
 
 import base64
-import binascii
 import math
 from datetime import timedelta
 from urllib.parse import unquote
 
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
@@ -20,6 +20,7 @@ from accounts import throttling
 from accounts.exceptions import AccountThrottled
 from accounts.models import Role
 from api import services
+from api.errors import json_response, oauth_error
 from api.forms import RevokeForm, TokenRequestForm
 from core.clientip import client_address
 from devicekeys import signin
@@ -31,21 +32,6 @@ MAX_TOKEN_LENGTH = 200  # the longest token the console gives is about 70 charac
 FORM = "application/x-www-form-urlencoded"
 REALM = "Azukeru PRO"
 INVALID_GRANT = "The login ID, the password or the device authentication key is not valid."
-
-
-def json_response(data: dict, *, status: int = 200, headers: dict | None = None) -> JsonResponse:
-    response = JsonResponse(
-        data, status=status, headers=headers, json_dumps_params={"ensure_ascii": False}
-    )
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
-
-
-def oauth_error(error: str, description: str, *, status: int = 400, headers=None):
-    """RFC 6749 §5.2: {"error", "error_description"}."""
-    body = {"error": error, "error_description": description}
-    return json_response(body, status=status, headers=headers)
 
 
 def throttled(wait: timedelta) -> JsonResponse:
@@ -153,7 +139,7 @@ def _basic_credentials(request) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
         return None
     client_id, colon, secret = decoded.partition(":")
     if not colon or len(client_id) > 200 or len(secret) > 200:
@@ -209,18 +195,17 @@ def revoke(request):
     if not form.is_valid():
         return _form_error(form)
     services.app_token_revoke(token=form.cleaned_data["token"])
-    response = HttpResponse(status=200)  # also for a token that opened nothing
-    response["Cache-Control"] = "no-store"
-    return response
+    return json_response({})  # also for a token that opened nothing
 
 
+@csrf_exempt
 @sensitive_variables("access")
 def device_status(request):
     """GET /api/device/status with the app's token (RFC 6750): whether it opens the
     service, and if not why, in the language of Accept-Language."""
-    if request.method != "GET":
+    if request.method not in ("GET", "HEAD"):
         response = oauth_error("invalid_request", "Use GET.", status=405)
-        response["Allow"] = "GET"
+        response["Allow"] = "GET, HEAD"
         return response
     scheme, _space, access = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not access.strip():

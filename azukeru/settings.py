@@ -63,6 +63,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, before anything that needs a session, a host or HTTPS.
     "core.health.HealthCheckMiddleware",
+    # The app API's edge: no cookie read under /api/, and every error answered in
+    # JSON, also those Django makes before or without a view: api/middleware.py.
+    "api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

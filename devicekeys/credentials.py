@@ -17,6 +17,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import BigIntegerField
 from django.views.decorators.debug import sensitive_variables
 
 COOKIE_NAME = "azukeru_device"
@@ -43,9 +44,14 @@ def new_token(client: str = "browser", *, key_id: int | None = None) -> str:
 
 
 def key_id_of(token: str) -> int | None:
-    """The key id of a well-formed app token, or None."""
+    """The key id of a well-formed app token, or None. An id beyond what the key's
+    primary key (a BigAutoField) can hold names no key: None, like any other token
+    the console never gave, and never a number the database refuses."""
     found = _APP_TOKEN.fullmatch(token)
-    return int(found.group(1)) if found else None
+    if found is None:
+        return None
+    key_id = int(found.group(1))
+    return key_id if key_id <= BigIntegerField.MAX_BIGINT else None
 
 
 def token_hash(token: str) -> str:

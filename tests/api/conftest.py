@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from api import urls as api_urls
 from api.forms import GRANT_TYPE
 from api.services import api_client_create
 from devicekeys import services as keys
@@ -17,6 +18,8 @@ TOKEN = reverse("api:token")
 INTROSPECT = reverse("api:introspect")
 REVOKE = reverse("api:revoke")
 STATUS = reverse("api:device-status")
+# Every endpoint of api/urls.py: a new one joins the tests that walk them all.
+ENDPOINTS = [reverse(f"api:{route.name}") for route in api_urls.urlpatterns]
 
 
 def post_form(client: Client, url: str, data: dict):
