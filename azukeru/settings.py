@@ -205,6 +205,9 @@ AXES_SENSITIVE_PARAMETERS = [
     "device_key",
     "token",
     "client_secret",
+    # The browser's CSRF token: shown on the support site, it would let a page forge
+    # that browser's forms.
+    "csrfmiddlewaretoken",
 ]
 # The account-wide ceiling (accounts/throttling.py), beside the per-address lockout
 # above: from the ACCOUNT_FAILURE_LIMIT-th failed sign-in of one login ID from any

@@ -155,9 +155,12 @@ def secrets(
         )
         assert response.status_code == 302, response.content
 
-    # A failed sign-in whose password may be a typo of the right one.
-    sign_in(Client(), "taro-a", TYPED_WRONG)
+    # A failed sign-in whose password may be a typo of the right one, with its
+    # browser's CSRF token.
+    csrf_token = "CsrfOfTheVictimsBrowser0123456789abcdefghijklmnopqrstuvwxyzABCD"
+    sign_in(Client(), "taro-a", TYPED_WRONG, csrfmiddlewaretoken=csrf_token)
     found["mistyped password"] = TYPED_WRONG
+    found["a browser's CSRF token"] = csrf_token
 
     # The links of the mails, as the outbox holds them until they are sent.
     for notification in Notification.objects.filter(context__has_key="link"):
