@@ -10,6 +10,7 @@ real. Support staff never see a password hash.
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import PROFILE_FIELDS, Contract, Role, User
@@ -92,6 +93,7 @@ class UserAdmin(admin.ModelAdmin):
     list_select_related = ["contract"]
     actions = ["lift_sign_in_throttle", "reset_two_step"]
     form = SupportUserForm
+    readonly_fields = ["two_step_factors"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -104,8 +106,9 @@ class UserAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is not None and not self.has_change_permission(request, obj):
-            # Shown read-only (an administrator, support staff): never the password hash.
-            return ["contract", *PROFILE_FIELDS]
+            # Shown read-only (an administrator, support staff): never the password hash,
+            # nor a second factor, only how many there are.
+            return ["contract", *PROFILE_FIELDS, "two_step_factors"]
         return ["contract", *PROFILE_FIELDS, "password", "notify_user"]
 
     def has_change_permission(self, request, obj=None):
@@ -130,6 +133,19 @@ class UserAdmin(admin.ModelAdmin):
                 self.delete_model(request, user)
             except NotFound as gone:  # deleted meanwhile (by the console, say)
                 messages.warning(request, f"{user.login_id}: {gone}")
+
+    @admin.display(description=_("二段階認証"))
+    def two_step_factors(self, user):
+        """How many second factors the account has (for a reset after a lost phone):
+        django-otp's own pages, secrets and all, are not on the support site
+        (twostep/admin.py)."""
+        return _(
+            "認証アプリ %(app)d件、パスキー %(passkeys)d件、リカバリーコード残り %(codes)d件"
+        ) % {
+            "app": TOTPDevice.objects.filter(user=user, confirmed=True).count(),
+            "passkeys": twostep.passkey_list(user=user).count(),
+            "codes": twostep.recovery_codes_left(user=user),
+        }
 
     @admin.action(description=_("ログイン制限を解除する"))
     def lift_sign_in_throttle(self, request, queryset):

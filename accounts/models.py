@@ -131,6 +131,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("連絡先電話番号"), max_length=20, blank=True, validators=[validate_phone]
     )
     language = models.CharField(_("言語"), max_length=8, default="ja")
+    # How many mail address changes were confirmed by link: a link names the number it
+    # was sent at, so that each works once, whatever the addresses (A→B→A).
+    email_changes = models.PositiveIntegerField(
+        _("メールアドレス変更の回数"), default=0, editable=False
+    )
     is_active = models.BooleanField(_("有効"), default=True)
     is_staff = models.BooleanField(_("サポート画面の利用"), default=False)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)

@@ -9,15 +9,17 @@ longer) one of the contract's. `actor` is required: the signed-in account, or a
 core.actors.System naming the command or process.
 """
 
-from collections.abc import Callable
-
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from accounts import throttling
@@ -28,6 +30,7 @@ from accounts.selectors import login_id_is_taken, user_count
 from audit import services as audit
 from audit.actions import Action
 from core.actors import Anonymous
+from core.siteurl import site_url
 from devicekeys.services import device_key_delete_all_for_user
 from notifications import kinds
 from notifications.services import notify
@@ -390,13 +393,24 @@ def administrator_password_change(
 RESETTABLE_ROLES = (Role.ADMINISTRATOR, Role.USER)
 
 
+def _password_reset_link(user: User) -> str:
+    """The link of a reset mail: Django's token (valid PASSWORD_RESET_TIMEOUT, until the
+    password changes), on SITE_URL."""
+    path = reverse(
+        "accounts:password-reset-confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    return site_url(path)
+
+
 @transaction.atomic
-def password_reset_request(
-    *, login_id: str, ip: str | None, link_for: Callable[[User], str]
-) -> None:
-    """パスワードをお忘れの方: a mail with a link (link_for) to the account of this login
-    ID, an administrator or a user ID, when it exists, is active and the throttle
-    allows (accounts.throttling.reset_allowed). The caller answers alike in every case:
+def password_reset_request(*, login_id: str, ip: str | None) -> None:
+    """パスワードをお忘れの方: a mail with a link to the account of this login ID, an
+    administrator or a user ID, when it exists, is active and the throttle allows
+    (accounts.throttling.reset_allowed). The caller answers alike in every case:
     nothing here tells whether the login ID exists."""
     allowed = throttling.reset_allowed(login_id, ip)
     user = User.objects.with_login_id(login_id.strip()).select_related("contract").first()
@@ -411,7 +425,7 @@ def password_reset_request(
     )
     if allowed:
         minutes = settings.PASSWORD_RESET_TIMEOUT // 60
-        notify(kinds.PASSWORD_RESET, user=user, link=link_for(user), minutes=minutes)
+        notify(kinds.PASSWORD_RESET, user=user, link=_password_reset_link(user), minutes=minutes)
 
 
 @transaction.atomic
@@ -438,12 +452,10 @@ EMAIL_CHANGE_LINK_INVALID = _(
 
 
 @transaction.atomic
-def email_change_request(
-    *, contract: Contract, actor: Actor, user: User, email: str, link_for: Callable[[str], str]
-) -> None:
+def email_change_request(*, contract: Contract, actor: Actor, user: User, email: str) -> str:
     """環境設定 → メールアドレス変更: a confirmation link (valid 24 hours, single use) to
     the new address, a notice to the current one. The address changes only when the
-    link is followed (email_change_confirm)."""
+    link is followed (email_change_confirm). Returns the link's token."""
     administrator = User.objects.for_contract(contract).get(role=Role.ADMINISTRATOR, pk=user.pk)
     email = email.strip()
     errors = _length_errors(User(email=email))  # the length first, as for any field
@@ -456,8 +468,15 @@ def email_change_request(
         errors["email"] = [ValidationError(EMAIL_SAME, code="email_same")]
     if errors:
         raise ValidationError(errors)
+    # The link names the account's count of confirmed changes: following any link of
+    # the account moves it on, so every link sent before (this one included) is void.
     token = signing.dumps(
-        {"user": administrator.pk, "from": administrator.email, "to": email},
+        {
+            "user": administrator.pk,
+            "from": administrator.email,
+            "to": email,
+            "changes": administrator.email_changes,
+        },
         salt=EMAIL_CHANGE_SALT,
     )
     hours = int(settings.EMAIL_CHANGE_TIMEOUT.total_seconds() // 3600)
@@ -465,7 +484,7 @@ def email_change_request(
         kinds.EMAIL_CHANGE_CONFIRM,
         user=administrator,
         recipient=email,
-        link=link_for(token),
+        link=site_url(reverse("accounts:settings-email-confirm", args=[token])),
         hours=hours,
     )
     notify(kinds.EMAIL_CHANGE_NOTICE, user=administrator, new_email=email)
@@ -476,13 +495,15 @@ def email_change_request(
         target=administrator.login_id,
         changes={"email": [administrator.email, email]},
     )
+    return token
 
 
 def email_change_of(token: str, *, user: User) -> str | None:
     """The new address a confirmation link of `user` asks for, or None when the link is
-    older than 24 hours, was used (the address is no longer the one it was asked
-    from) or is no link at all. UserNotFound for another account's link: to this
-    account it does not exist."""
+    older than 24 hours, was used, or another link of the account was followed since it
+    was sent (a link works once, whatever the addresses went through), or is no link
+    at all. UserNotFound for another account's link: to this account it does not
+    exist."""
     try:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT)
     except signing.BadSignature:
@@ -495,13 +516,16 @@ def email_change_of(token: str, *, user: User) -> str | None:
         )
     except signing.SignatureExpired:
         return None
-    return data.get("to") if data.get("from") == user.email else None
+    if data.get("changes") != user.email_changes or data.get("from") != user.email:
+        return None
+    return data.get("to")
 
 
 @transaction.atomic
 def email_change_confirm(*, contract: Contract, actor: Actor, user: User, token: str) -> str:
     """The confirmation link was followed: the address changes (a nickname that was the
-    old address follows it). Returns the new address; ValidationError for a link that
+    old address follows it), and every link of the account sent so far, this one
+    included, stops working. Returns the new address; ValidationError for a link that
     is no longer valid."""
     administrator = (
         User.objects.for_contract(contract)
@@ -516,6 +540,7 @@ def email_change_confirm(*, contract: Contract, actor: Actor, user: User, token:
     if administrator.nickname == before:
         administrator.nickname = email
     administrator.email = email
+    administrator.email_changes += 1
     _save(administrator)
     audit.record(
         Action.EMAIL_CHANGED,

@@ -7,9 +7,6 @@ from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -90,9 +87,6 @@ def settings_email(request):
                 actor=request.user,
                 user=request.user,
                 email=email,
-                link_for=lambda token: request.build_absolute_uri(
-                    reverse("accounts:settings-email-confirm", args=[token])
-                ),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -147,15 +141,6 @@ def password_reset(request):
         services.password_reset_request(
             login_id=form.cleaned_data["login_id"],
             ip=client_address(request),
-            link_for=lambda user: request.build_absolute_uri(
-                reverse(
-                    "accounts:password-reset-confirm",
-                    args=[
-                        urlsafe_base64_encode(force_bytes(user.pk)),
-                        auth_views.default_token_generator.make_token(user),
-                    ],
-                )
-            ),
         )
         return render(
             request, "accounts/password_reset_sent.html", {"title": _("パスワードの再設定")}

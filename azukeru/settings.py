@@ -14,6 +14,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from core.siteurl import parse_site_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -215,6 +217,9 @@ AXES_SENSITIVE_PARAMETERS = [
     "device_key",
     "token",
     "client_secret",
+    # The browser's CSRF token: shown on the support site, it would let a page forge
+    # that browser's forms.
+    "csrfmiddlewaretoken",
 ]
 # The account-wide ceiling (accounts/throttling.py), beside the per-address lockout
 # above: from the ACCOUNT_FAILURE_LIMIT-th failed sign-in of one login ID from any
@@ -288,6 +293,12 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Mail -------------------------------------------------------------------------
+# SITE_URL: the console's address as its users reach it (scheme, host, port; no path),
+# e.g. https://console.example.jp. Every link in a mail is built from it
+# (core.siteurl.site_url), never from the request's Host header. Required in production.
+SITE_URL = parse_site_url(
+    env.str("SITE_URL") if PRODUCTION else env.str("SITE_URL", default="http://localhost:8000")
+)
 # EMAIL_URL: smtp+tls://user:password@host:587, smtps://..., consolemail://
 # Without it, development writes each mail as a file under var/mail/ for the reader.
 if env.str("EMAIL_URL", default="") or PRODUCTION:

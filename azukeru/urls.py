@@ -1,14 +1,12 @@
+from functools import update_wrapper
+
 from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
 from django.urls import include, path, reverse
 
 admin.site.site_header = admin.site.site_title = "Azukeru PRO support"
-
-
-def _support_sign_in(request, extra_context=None):
-    """Support staff sign in on the console's page, with its throttles and its second
-    step (twostep): Django admin has no sign-in page of its own."""
-    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 
 def _support_may_enter(request) -> bool:
@@ -18,8 +16,43 @@ def _support_may_enter(request) -> bool:
     return user.is_active and user.is_staff and user.is_verified()
 
 
+def _support_forbidden(request):
+    """An administrator or a user ID signed in: the console's 403 page, in its frame
+    (sending them to sign in would bring them straight back here)."""
+    return render(request, "403_support.html", status=403)
+
+
+def _support_sign_in(request, extra_context=None):
+    """Support staff sign in on the console's page, with its throttles and its second
+    step (twostep): Django admin has no sign-in page of its own."""
+    if request.user.is_authenticated:
+        if not _support_may_enter(request):
+            return _support_forbidden(request)
+        return redirect("admin:index")
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+def _support_only(view, cacheable=False):
+    """Django admin's guard of every page of the support site (AdminSite.admin_view:
+    the permission, never_cache, CSRF) with the console's answers: an anonymous
+    visitor is sent to the console's sign-in, anyone else signed in who may not enter
+    gets 403. Support staff whose second step is pending never get here: twostep's
+    middleware takes them to it first."""
+    admitted = AdminSite.admin_view(admin.site, view, cacheable)
+
+    def guarded(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not _support_may_enter(request):
+            return _support_forbidden(request)
+        return admitted(request, *args, **kwargs)
+
+    return update_wrapper(guarded, admitted)
+
+
 admin.site.login = _support_sign_in
 admin.site.has_permission = _support_may_enter
+admin.site.admin_view = _support_only
 
 urlpatterns = [
     path("", include("accounts.urls")),

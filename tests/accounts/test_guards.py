@@ -38,7 +38,8 @@ def test_support_staff_reaches_django_admin_at_support(client, support_staff):
 
 def test_administrator_is_not_support_staff(admin_client_a):
     response = admin_client_a.get("/support/")
-    assert response.status_code == 302  # Django admin's own sign-in, not the console
+    assert response.status_code == 403  # the console's page, not a sign-in that leads back
+    assert "この画面はサポート担当者のみご利用になれます。" in response.content.decode()
 
 
 def test_root_leads_the_administrator_to_the_console(admin_client_a):

@@ -21,6 +21,7 @@ from notifications import kinds
 from notifications.models import Notification
 from tests.conftest import PASSWORD, SETUP
 from tests.devicekeys.browser import HOME, KEY_STEP, enter_key, sign_in, signed_in_user
+from tests.mail import link_in
 
 FORGOT = reverse("accounts:password-reset")
 LOGIN = reverse("accounts:login")
@@ -37,10 +38,6 @@ def ask(db, mailoutbox, django_capture_on_commit_callbacks):
             return Client(REMOTE_ADDR=address).post(FORGOT, {"login_id": login_id})
 
     return ask
-
-
-def link_in(mail) -> str:
-    return re.search(r"https?://\S+", mail.body).group(0).replace("http://testserver", "")
 
 
 def set_password(link, new=NEW_PASSWORD, confirm=None):

@@ -17,6 +17,7 @@ from audit.models import AuditEntry
 from devicekeys.selectors import access_setting_get
 from tests.conftest import PASSWORD
 from tests.devicekeys.browser import sign_in
+from tests.mail import link_in
 
 SETTINGS = reverse("accounts:settings")
 PASSWORD_PAGE = reverse("accounts:settings-password")
@@ -118,10 +119,6 @@ def ask_for(browser, email, *, confirm=None, capture):
         return browser.post(EMAIL_PAGE, {"email": email, "email_confirm": confirm or email})
 
 
-def link_in(mail) -> str:
-    return re.search(r"https?://\S+", mail.body).group(0).replace("http://testserver", "")
-
-
 def test_the_address_changes_only_when_the_link_sent_to_it_is_followed(
     admin_a, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -149,6 +146,50 @@ def test_the_address_changes_only_when_the_link_sent_to_it_is_followed(
     # Single use: the address is no longer the one the link was asked from.
     again = browser.post(link)
     assert again.status_code == 400 and "このリンクは無効です" in again.text
+
+
+def link_to(mailoutbox, email) -> str:
+    return link_in([m for m in mailoutbox if m.to == [email]][-1])
+
+
+def test_a_used_link_stays_void_when_the_address_comes_back(
+    admin_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A→B→A: the address is again the one the first link was asked from, and the link
+    still refuses."""
+    first_address = admin_a.email
+    browser = signed_in()
+    ask_for(browser, "b@example.jp", capture=django_capture_on_commit_callbacks)
+    to_b = link_to(mailoutbox, "b@example.jp")
+    assert browser.post(to_b).url == SETTINGS  # A→B
+    ask_for(browser, first_address, capture=django_capture_on_commit_callbacks)
+    assert browser.post(link_to(mailoutbox, first_address)).url == SETTINGS  # B→A
+    admin_a.refresh_from_db()
+    assert admin_a.email == first_address
+
+    for method in (browser.get, browser.post):
+        again = method(to_b)
+        assert again.status_code == 400 and "このリンクは無効です" in again.text
+    admin_a.refresh_from_db()
+    assert admin_a.email == first_address
+
+
+def test_following_one_link_voids_every_other_link_sent_before(
+    admin_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Two links outstanding (B asked, then C): either may be followed; once one is,
+    the other no longer works."""
+    browser = signed_in()
+    ask_for(browser, "b@example.jp", capture=django_capture_on_commit_callbacks)
+    ask_for(browser, "c@example.jp", capture=django_capture_on_commit_callbacks)
+    to_b, to_c = link_to(mailoutbox, "b@example.jp"), link_to(mailoutbox, "c@example.jp")
+    assert browser.get(to_b).status_code == 200 and browser.get(to_c).status_code == 200
+
+    assert browser.post(to_b).url == SETTINGS
+    refused = browser.post(to_c)
+    assert refused.status_code == 400 and "このリンクは無効です" in refused.text
+    admin_a.refresh_from_db()
+    assert admin_a.email == "b@example.jp"
 
 
 def test_the_link_expires_after_24_hours(admin_a, mailoutbox, django_capture_on_commit_callbacks):

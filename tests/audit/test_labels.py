@@ -104,10 +104,10 @@ def every_change(admin_a, contract_a, users_a, django_capture_on_commit_callback
     )
     settings.PASSWORD_RESET_TIMEOUT = 3600
     for _ in range(throttling.RESETS_PER_LOGIN_ID + 1):  # the last one held back
-        accounts.password_reset_request(login_id="hana-a", ip="192.0.2.9", link_for=str)
+        accounts.password_reset_request(login_id="hana-a", ip="192.0.2.9")
     accounts.password_reset_complete(user=hana, password="Kd4wPq8Zr3")
     accounts.email_change_request(
-        contract=contract_a, actor=admin_a, user=admin_a, email="new@example.jp", link_for=str
+        contract=contract_a, actor=admin_a, user=admin_a, email="new@example.jp"
     )
     admin_a.refresh_from_db()
     twostep.totp_begin(user=admin_a)

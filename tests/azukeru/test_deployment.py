@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 20 + "-production-only-secret-key-for-the-check-0123456789",
     "ALLOWED_HOSTS": "console.example.jp",
+    "SITE_URL": "https://console.example.jp",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.jp:587",
 }
 

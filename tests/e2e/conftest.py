@@ -80,9 +80,11 @@ def browser():
 
 
 @pytest.fixture
-def new_context(browser, live_server):
+def new_context(browser, live_server, settings):
     """Open another browser context: another person's browser, with cookies of its own.
-    Japanese is the browser's language, as for the console's administrators."""
+    Japanese is the browser's language, as for the console's administrators. The live
+    server is the site: links in mails lead to it (SITE_URL)."""
+    settings.SITE_URL = live_server.url
     contexts = []
 
     def open_context(**options):

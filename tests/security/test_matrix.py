@@ -88,15 +88,10 @@ def an_email_change(contract, make_user):
     from accounts.services import email_change_request
 
     administrator = User.objects.get(contract=contract, role=Role.ADMINISTRATOR)
-    links = []
-    email_change_request(
-        contract=contract,
-        actor=administrator,
-        user=administrator,
-        email="changed@example.jp",
-        link_for=lambda token: links.append(token) or token,
+    token = email_change_request(
+        contract=contract, actor=administrator, user=administrator, email="changed@example.jp"
     )
-    return Link(links[0], administrator)
+    return Link(token, administrator)
 
 
 def a_passkey(contract, make_user):
