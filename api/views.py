@@ -21,6 +21,7 @@ from accounts.exceptions import AccountThrottled
 from accounts.models import Role
 from api import services
 from api.forms import RevokeForm, TokenRequestForm
+from core.clientip import client_address
 from devicekeys import signin
 from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
 from devicekeys.services import device_key_enter
@@ -113,7 +114,7 @@ def token(request):
     client, name = data["client_id"], data["device_name"]
     if not signin.device_auth_applies(user):
         access = services.account_token_issue(
-            user=user, client=client, device_name=name, actor=user
+            user=user, client=client, device_name=name, actor=user, ip=client_address(request)
         )
         return _token(access)
     try:
@@ -228,7 +229,7 @@ def device_status(request):
             status=401,
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
-    status = services.device_status(access.strip()[:200])
+    status = services.device_status(access.strip()[:200], ip=client_address(request))
     if status is None:
         return json_response(
             {"error": "invalid_token", "error_description": "The access token is not known."},
