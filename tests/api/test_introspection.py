@@ -240,3 +240,24 @@ def test_status_without_a_token_asks_for_one(db):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="Azukeru PRO"'
     assert Client().post(STATUS).status_code == 405
+
+
+def test_one_query_for_a_token_the_console_knows(
+    storage, app_token, users_a, django_assert_num_queries
+):
+    """Its app registration by the unique index of its hash, the login ID joined and the
+    client's secret in the same query (core.prepared), whatever the kind."""
+    from api.services import token_introspect
+
+    AccessSetting.objects.create(contract=users_a[0].contract, device_auth_required=False)
+    login_id_token = grant(device_key=None, client_id="tool").json()["access_token"]
+    AppRegistration.objects.update(last_used_at=timezone.now())  # no 最終利用日時 write due
+    basic = storage.defaults["HTTP_AUTHORIZATION"].split()[1]
+    client_id, secret = base64.b64decode(basic).decode().split(":")
+    for token in (app_token, login_id_token):
+        with django_assert_num_queries(1):
+            answer = token_introspect(token, client_id=client_id, client_secret=secret)
+        assert answer["active"] is True
+        with django_assert_num_queries(1):
+            refused = token_introspect(token, client_id=client_id, client_secret="wrong")
+        assert refused is None  # the secret was checked against the row read
