@@ -306,7 +306,7 @@ def device_key_register(
 ) -> DeviceKey:
     """A device has entered this (unregistered, 利用中) key: from now on the key is
     kept only as a salted hash and shown masked; it can never be entered again.
-    The key keeps the hash of the device's credential, the name the device goes
+    The key keeps the hash of a browser's credential, the name the device goes
     by (when given), what registered it (a browser, an app) and its first use
     (time, IP address, browser)."""
     key = _locked_key(contract, key)
