@@ -298,6 +298,7 @@ def app_registrations_page(request, *, user, end_url, end_all_url, template, end
         "target": user,
         "registrations": registrations,
         "end_all_url": end_all_url,
+        "any_to_end": any(registration.can_end for registration in registrations),
     }
     return render(request, template, context)
 

@@ -37,6 +37,7 @@ def test_the_administrator_sees_only_that_login_ids_apps(admin_client_a, users_a
     page = admin_client_a.get(reverse("accounts:user-apps", args=[users_a[0].pk])).text
     assert "taro-tool" in page and "専用ツール" in page and "利用中" in page
     assert "hana-tool" not in page and "jiro-tool" not in page
+    assert "すべて終了" in page
 
 
 def test_the_administrator_ends_one_after_confirming_and_the_user_is_mailed(
@@ -51,6 +52,7 @@ def test_the_administrator_ends_one_after_confirming_and_the_user_is_mailed(
         response = admin_client_a.post(url, follow=True)
     assert "アプリのログインを1件終了しました" in response.text
     assert "管理者による終了" in response.text
+    assert "すべて終了" not in response.text  # nothing left to end
     assert AppRegistration.objects.get(pk=apps["taro"].pk).reason == "by_administrator"
     assert [mail.to for mail in mailoutbox] == [["taro-a@example.jp"]]
     assert AuditEntry.objects.filter(action=Action.APP_SIGN_IN_ENDED).count() == 1
