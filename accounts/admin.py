@@ -91,7 +91,7 @@ class UserAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["login_id", "email", "display_name"]
     list_select_related = ["contract"]
-    actions = ["lift_sign_in_throttle", "reset_two_step"]
+    actions = ["lift_sign_in_throttle", "reset_two_step", "sign_out_everywhere"]
     form = SupportUserForm
     readonly_fields = ["two_step_factors"]
 
@@ -163,4 +163,23 @@ class UserAdmin(admin.ModelAdmin):
             reset += 1
         messages.success(
             request, _("%(count)d件の管理者の二段階認証をリセットしました。") % {"count": reset}
+        )
+
+    @admin.action(description=_("全端末からサインアウト"))
+    def sign_out_everywhere(self, request, queryset):
+        """Every session and app sign-in of the selected user IDs ends, each mailed and
+        recorded in ログ管理 (the console's service)."""
+        done = 0
+        for user in queryset.filter(role=Role.USER).select_related("contract"):
+            try:
+                services.user_sign_out_everywhere(
+                    contract=user.contract, actor=request.user, user=user
+                )
+            except NotFound as gone:
+                messages.warning(request, f"{user.login_id}: {gone}")
+                continue
+            done += 1
+        messages.success(
+            request,
+            _("%(count)d件のログインIDを全端末からサインアウトしました。") % {"count": done},
         )

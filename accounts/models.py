@@ -6,6 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import LOGIN_ID_MAX_LENGTH, validate_login_id, validate_phone
@@ -146,6 +147,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     factors_version = models.PositiveIntegerField(
         _("二段階認証の設定の版"), default=0, editable=False
     )
+    # 全端末からサインアウト counts up: every session of the account, bound to the hash
+    # below, ends at once (accounts.services.user_sign_out_everywhere).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -175,6 +179,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.login_id
+
+    def _get_session_auth_hash(self, secret=None):
+        """The hash every session of the account is checked against (Django's, from the
+        password hash), with the session generation mixed in once 全端末からサインアウト
+        has counted it up: a new password or a new generation ends every session. At
+        generation 0 it is Django's own, so no session ends when this field arrives."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_administrator(self) -> bool:

@@ -16,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -27,6 +28,8 @@ from accounts.exceptions import UserNotFound
 from accounts.models import PROFILE_FIELDS, USERS_PER_CONTRACT, Actor, Contract, Role, User
 from accounts.password_validation import validate_password
 from accounts.selectors import login_id_is_taken, user_count
+from api.registrations import app_registrations_apply
+from api.rules import Event
 from audit import services as audit
 from audit.actions import Action
 from core.actors import Anonymous
@@ -130,6 +133,12 @@ def _locked_user(contract: Contract, user: User) -> User:
     if found is None:
         raise UserNotFound
     return found
+
+
+def _password_changed(user: User, event: Event, actor: Actor) -> None:
+    """A new password: the apps signed in with the password alone (azu_) are signed out
+    (api.rules); those bound to a key stay, as registered browsers do."""
+    app_registrations_apply(contract=user.contract, event=event, actor=actor, user=user)
 
 
 def _save(user: User) -> None:
@@ -236,6 +245,8 @@ def user_change(
     if not changes:
         return []
     _save(user)
+    if password:
+        _password_changed(user, Event.PASSWORD_CHANGED, actor)
     audit.record(
         Action.USER_CHANGED, contract=contract, actor=actor, target=user.login_id, changes=changes
     )
@@ -303,11 +314,12 @@ def user_password_change(*, contract: Contract, actor: Actor, user: User, passwo
     the password change form does. Every session of the user ends (Django checks each
     against the password hash); the caller keeps its own with
     update_session_auth_hash(user) on the user returned. Registered devices stay
-    registered."""
+    registered; apps signed in with the password alone are signed out."""
     user = _locked_user(contract, user)
     _validate(user, password=password)
     user.set_password(password)
     _save(user)
+    _password_changed(user, Event.PASSWORD_CHANGED, actor)
     audit.record(
         Action.PASSWORD_CHANGED,
         contract=contract,
@@ -325,9 +337,27 @@ def user_delete(*, contract: Contract, actor: Actor, user: User) -> None:
     Contract.objects.lock(contract)
     user = _locked_user(contract, user)
     notify("user_deleted", user=user)
+    app_registrations_apply(contract=contract, event=Event.ACCOUNT_DELETED, actor=actor, user=user)
     device_key_delete_all_for_user(contract=contract, user=user, actor=actor)
     audit.record(Action.USER_DELETED, contract=contract, actor=actor, target=user.login_id)
     user.delete()
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, contract: Contract, actor: Actor, user: User) -> int:
+    """全端末からサインアウト of a user ID: every session of theirs ends at once (the
+    session generation counts up, and Django checks each session against a hash that
+    mixes it in), and every app sign-in ends (api.rules). Registered devices stay
+    registered: the next sign-in asks for the password, not for a new key. Recorded
+    in ログ管理 and mailed to the user, always. Returns how many app sign-ins ended."""
+    user = _locked_user(contract, user)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    ended = app_registrations_apply(
+        contract=contract, event=Event.SIGNED_OUT_EVERYWHERE, actor=actor, user=user
+    )
+    audit.record(Action.SIGNED_OUT_EVERYWHERE, contract=contract, actor=actor, target=user.login_id)
+    notify(kinds.SIGNED_OUT_EVERYWHERE, user=user, app_count=len(ended))
+    return len(ended)
 
 
 @transaction.atomic
@@ -358,6 +388,7 @@ def _account_password_set(user: User, password: str, actor: Actor, action: Actio
         raise ValidationError({"password": errors["password"]})
     user.set_password(password)
     _save(user)
+    _password_changed(user, Event.PASSWORD_RESET if reset else Event.PASSWORD_CHANGED, actor)
     audit.record(
         action,
         contract=user.contract,

@@ -18,6 +18,9 @@ urlpatterns = [
     path("home/", user_views.user_home, name="user-home"),
     path("home/profile/", user_views.profile_edit, name="profile-edit"),
     path("home/password/", user_views.password_change, name="password-change"),
+    path("home/apps/", user_views.own_apps, name="own-apps"),
+    path("home/apps/end/", user_views.own_apps_end, name="own-apps-end"),
+    path("home/apps/<int:registration_pk>/end/", user_views.own_app_end, name="own-app-end"),
     path("console/", views.console, name="console"),
     # 環境設定 (accounts/settings_views.py); 二段階認証 is twostep/urls.py
     path("console/settings/", settings_views.settings_home, name="settings"),
@@ -38,6 +41,14 @@ urlpatterns = [
     path("console/users/<int:pk>/created/", views.user_created, name="user-created"),
     path("console/users/<int:pk>/edit/", views.user_edit, name="user-edit"),
     path("console/users/<int:pk>/delete/", views.user_delete, name="user-delete"),
+    path("console/users/<int:pk>/apps/", views.user_apps, name="user-apps"),
+    path("console/users/<int:pk>/apps/end/", views.user_apps_end, name="user-apps-end"),
+    path(
+        "console/users/<int:pk>/apps/<int:registration_pk>/end/",
+        views.user_app_end,
+        name="user-app-end",
+    ),
+    path("console/users/<int:pk>/sign-out/", views.user_sign_out, name="user-sign-out"),
     # CSVインポート is csvimport/urls.py, under console/users/import/
     path("console/users/export.csv", views.user_export, name="user-export"),
 ]

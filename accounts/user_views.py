@@ -6,6 +6,7 @@ which registered device."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -13,7 +14,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts import services
 from accounts.guards import user_required
 from accounts.user_forms import ProfileForm
-from accounts.views import password_change_flow
+from accounts.views import (
+    app_registration_end_flow,
+    app_registrations_page,
+    password_change_flow,
+)
+from api.selectors import access_app_registration
 
 
 @user_required
@@ -57,3 +63,30 @@ def password_change(request):
     """パスワード変更: the current password is checked as a sign-in is (throttled, counted,
     in ログ管理); other sessions end; this one and this device's registration stay."""
     return password_change_flow(request, change=services.user_password_change)
+
+
+@user_required
+def own_apps(request):
+    """アプリのログイン: the user's own app sign-ins, each of which they can end."""
+    return app_registrations_page(
+        request,
+        user=request.user,
+        end_url="accounts:own-app-end",
+        end_all_url=reverse("accounts:own-apps-end"),
+        template="accounts/own_apps.html",
+    )
+
+
+@user_required
+def own_app_end(request, registration_pk):
+    registration = access_app_registration(request.contract, request.user, registration_pk)
+    back = reverse("accounts:own-apps")
+    return app_registration_end_flow(
+        request, user=request.user, registration=registration, back=back
+    )
+
+
+@user_required
+def own_apps_end(request):
+    back = reverse("accounts:own-apps")
+    return app_registration_end_flow(request, user=request.user, registration=None, back=back)

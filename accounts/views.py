@@ -19,7 +19,9 @@ from accounts.guards import administrator_required
 from accounts.models import USERS_PER_CONTRACT, Role, user_field_label
 from accounts.selectors import access_user
 from accounts.user_forms import PasswordChangeForm
+from api import services as api_services
 from api import views as api_views
+from api.selectors import access_app_registration, app_registration_list
 from core.csvsafe import csv_download
 from core.exceptions import LimitReached
 from devicekeys import signin as device_sign_in
@@ -283,3 +285,95 @@ def user_export(request):
     )
     filename = f"users_{timezone.localdate():%Y%m%d}.csv"
     return csv_download(filename, header, rows)
+
+
+# --- アプリのログイン and 全端末からサインアウト of a user ID --------------------------------
+
+
+def app_registrations_page(request, *, user, end_url, end_all_url, template, end_args=()):
+    """The list of a login ID's app sign-ins, for the administrator or the user; each
+    row that can still end links to its confirmation (`end_url` with `end_args`)."""
+    registrations = list(app_registration_list(contract=request.contract, user=user))
+    for registration in registrations:
+        registration.end_href = reverse(end_url, args=[*end_args, registration.pk])
+    context = {
+        "title": _("アプリのログイン"),
+        "target": user,
+        "registrations": registrations,
+        "end_all_url": end_all_url,
+        "any_to_end": any(registration.can_end for registration in registrations),
+    }
+    return render(request, template, context)
+
+
+def app_registration_end_flow(request, *, user, registration, back):
+    """終了 of one app sign-in (`registration`) or of all of them (None): a confirmation
+    page, then the service (the administrator's end mails the user)."""
+    if request.method == "POST":
+        if registration is None:
+            ended = api_services.app_registrations_end_all(
+                contract=request.contract, user=user, actor=request.user
+            )
+        else:
+            ended = api_services.app_registration_end(
+                contract=request.contract, user=user, registration=registration, actor=request.user
+            )
+        messages.success(
+            request, _("アプリのログインを%(count)d件終了しました。") % {"count": ended}
+        )
+        return redirect(back)
+    context = {
+        "title": _("アプリのログインの終了 確認"),
+        "target": user,
+        "registration": registration,
+        "mailed": request.user.pk != user.pk,
+        "back": back,
+    }
+    return render(request, "api/app_registration_end.html", context)
+
+
+@administrator_required
+def user_apps(request, pk):
+    """A user ID's app sign-ins (device name, client, dates, address, state)."""
+    user = access_user(request.contract, pk)
+    return app_registrations_page(
+        request,
+        user=user,
+        end_url="accounts:user-app-end",
+        end_args=[user.pk],
+        end_all_url=reverse("accounts:user-apps-end", args=[user.pk]),
+        template="accounts/user_apps.html",
+    )
+
+
+@administrator_required
+def user_app_end(request, pk, registration_pk):
+    user = access_user(request.contract, pk)
+    registration = access_app_registration(request.contract, user, registration_pk)
+    back = reverse("accounts:user-apps", args=[user.pk])
+    return app_registration_end_flow(request, user=user, registration=registration, back=back)
+
+
+@administrator_required
+def user_apps_end(request, pk):
+    user = access_user(request.contract, pk)
+    back = reverse("accounts:user-apps", args=[user.pk])
+    return app_registration_end_flow(request, user=user, registration=None, back=back)
+
+
+@administrator_required
+def user_sign_out(request, pk):
+    """全端末からサインアウト 確認 → every session and app sign-in of the user ID ends."""
+    user = access_user(request.contract, pk)
+    if request.method == "POST":
+        ended = services.user_sign_out_everywhere(
+            contract=request.contract, actor=request.user, user=user
+        )
+        messages.success(
+            request,
+            _("「%(login_id)s」を全端末からサインアウトしました（アプリ%(count)d件）。")
+            % {"login_id": user.login_id, "count": ended},
+        )
+        return redirect("accounts:user-apps", pk=user.pk)
+    context = {"title": _("全端末からサインアウト 確認"), "target": user}
+    return render(request, "accounts/user_sign_out.html", context)

@@ -1,12 +1,12 @@
 """The app API in Django admin for support staff: the resource server clients, listed
-and revoked through the service (never a secret shown), and the apps' tokens bound
-to a login ID alone (read-only, never a token)."""
+and revoked through the service (never a secret shown), and the apps' sign-ins
+(read-only, never a token)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from api import services
-from api.models import AccountToken, ApiClient
+from api.models import ApiClient, AppRegistration
 from core.admin import ReadOnlyAdmin
 
 
@@ -33,12 +33,27 @@ class ApiClientAdmin(ReadOnlyAdmin):
         )
 
 
-@admin.register(AccountToken)
-class AccountTokenAdmin(ReadOnlyAdmin):
-    list_display = ["device_name", "client", "user", "contract", "created_at", "last_used_at"]
+@admin.register(AppRegistration)
+class AppRegistrationAdmin(ReadOnlyAdmin):
+    """Every app's sign-in, read-only (never a token). 全端末からサインアウト is an action
+    on the login ID (accounts.admin)."""
+
+    list_display = [
+        "device_name",
+        "client",
+        "kind",
+        "user",
+        "contract",
+        "state",
+        "reason",
+        "created_at",
+        "last_used_at",
+        "last_ip",
+    ]
+    list_filter = ["state", "kind", "client"]
     list_select_related = ["user", "contract"]
     search_fields = ["device_name", "user__login_id"]
-    fields = ["device_name", "client", "user", "contract", "created_at", "last_used_at"]
+    fields = [*list_display, "ended_at"]
     readonly_fields = fields
 
     def has_view_permission(self, request, obj=None):

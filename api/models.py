@@ -3,7 +3,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from api import rules
+from api.rules import Event, Kind, State
 from core.scoping import ContractScopedModel
+from devicekeys.models import DeviceKey
 from devicekeys.rules import DEVICE_NAME_MAX_LENGTH, Client
 
 
@@ -32,25 +35,68 @@ class ApiClient(models.Model):
         return self.revoked_at is None
 
 
-class AccountToken(ContractScopedModel):
-    """An app's or tool's access token bound to the login ID alone: what the token
-    endpoint gives where アクセス設定 does not require device authentication. Only its
-    SHA-256 is kept. It opens nothing while the contract requires device
-    authentication, and goes with the login ID. (A token bound to a key lives in
-    DeviceKey.credential_hash, like a browser's credential.)"""
+class AppRegistration(ContractScopedModel):
+    """An app's or tool's sign-in (アプリのログイン): what the token endpoint gave it.
+    Its token is bound to a key's registration (`device_key`, `azd_…`) or to the
+    login ID alone (`azu_…`); only the token's SHA-256 is kept, under a unique index
+    the introspection of every request looks it up by. Its state and the reason it
+    was suspended or ended follow api.rules; the grant, the introspection, the
+    revocation, the status call and the console's lists all read this one row."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_tokens"
-    )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     client = models.CharField(_("登録した端末の種類"), max_length=16, choices=Client.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ログインID"),
+        on_delete=models.SET_NULL,  # ended with the login ID, kept to tell the app why
+        null=True,
+        related_name="app_registrations",
+    )
+    kind = models.CharField(_("ログインの種類"), max_length=16, choices=Kind.choices)
+    device_key = models.ForeignKey(
+        DeviceKey,
+        verbose_name=_("端末認証キー"),
+        on_delete=models.SET_NULL,  # ended with the key, kept to tell the app why
+        null=True,
+        blank=True,
+        related_name="app_registrations",
+    )
     device_name = models.CharField(_("端末名"), max_length=DEVICE_NAME_MAX_LENGTH)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.ACTIVE)
+    reason = models.CharField(_("理由"), max_length=32, choices=Event.choices, blank=True)
     created_at = models.DateTimeField(_("登録日時"), default=timezone.now)
     last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
+    last_ip = models.GenericIPAddressField(_("最終利用IPアドレス"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("アプリのトークン（ログインID）")
-        verbose_name_plural = _("アプリのトークン（ログインID）")
+        verbose_name = _("アプリのログイン")
+        verbose_name_plural = _("アプリのログイン")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=State.values), name="app_registration_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=Kind.values), name="app_registration_kind_valid"
+            ),
+            # In use: no reason. Suspended or ended: the reason kept.
+            models.CheckConstraint(
+                condition=models.Q(state=State.ACTIVE, reason="")
+                | (~models.Q(state=State.ACTIVE) & ~models.Q(reason="")),
+                name="app_registration_reason_unless_active",
+            ),
+            # A login-ID token has no key.
+            models.CheckConstraint(
+                condition=~models.Q(kind=Kind.ACCOUNT) | models.Q(device_key__isnull=True),
+                name="app_registration_account_has_no_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["contract", "user", "state"])]
 
     def __str__(self):
         return self.device_name
+
+    @property
+    def can_end(self) -> bool:
+        return rules.can_end(State(self.state))

@@ -3,13 +3,17 @@ service of the console. Keys, their registration and their three strikes stay th
 business of devicekeys.services; this module adds what an app needs besides.
 
 Tokens. An app's access token is 256 random bits with a prefix that says what it is
-bound to, and the console keeps only its SHA-256:
-- `azd_…` bound to a key's registration: its hash is the key's credential_hash,
-  exactly like a browser's cookie credential. 停止 makes it inactive, 停止解除
-  active again; 再発行, 削除, the login ID deleted or disabled end it for good.
-- `azu_…` bound to the login ID alone (an AccountToken), where アクセス設定 does not
-  require device authentication. It opens nothing while the contract requires it.
-A token has no expiry: it lives as long as the registration it is bound to.
+bound to, and the console keeps only its SHA-256, in its app registration
+(api.models.AppRegistration, the one row the grant, the introspection, the
+revocation, the status call and the console's lists share):
+- `azd_…` bound to a key's registration: 停止 suspends it, 停止解除 lets it in again;
+  再発行, 削除 and the login ID's deletion end it for good. A password change does
+  not: the device proved its key.
+- `azu_…` bound to the login ID alone, where アクセス設定 does not require device
+  authentication: it ends with the password (changed or reset), the login ID's
+  deletion, and for good when device authentication is switched on.
+Both end with the app's own sign-out, the administrator's or the user's end and
+全端末からサインアウト (api.rules holds the table). A token has no expiry.
 """
 
 import hashlib
@@ -19,41 +23,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import BooleanField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.models import Actor, User
-from api.models import AccountToken, ApiClient
+from accounts.exceptions import UserNotFound
+from accounts.models import Actor, Contract, User
+from api import rules
+from api.exceptions import AppRegistrationNotFound
+from api.models import ApiClient, AppRegistration
+from api.registrations import app_registration_create, app_registrations_apply
+from api.rules import Event, State
 from audit import services as audit
 from audit.actions import Action
 from core.prepared import PreparedQuery
-from devicekeys import credentials, rules
-from devicekeys.models import AccessSetting, DeviceKey, RetiredCredential
+from devicekeys import credentials
+from devicekeys import rules as key_rules
+from devicekeys.models import RetiredCredential
 from devicekeys.rules import Client, Refusal
-from devicekeys.services import device_key_record_use, device_key_sign_out
+from devicekeys.services import device_key_record_use
+from notifications import kinds
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
 SCOPE = "storage"  # what a token opens: the storage service, as its user ID
-ACCOUNT_TOKEN_PREFIX = "azu_"  # noqa: S105 (a prefix, not a secret)
 CLIENT_ID_PREFIX = "azc_"
 USE_WRITE_INTERVAL = timedelta(minutes=1)  # 最終利用日時, as for browsers
 
-# GET /api/device/status: the state an app is told, by why its token opens nothing.
-STATES = {
-    None: "active",
-    Refusal.STOPPED: "stopped",
-    Refusal.INVALID: "invalid",
-    Refusal.REISSUED: "reissued",
-    Refusal.DELETED: "deleted",
-    Refusal.ACCOUNT_GONE: "invalid",
-    Refusal.KEY_REQUIRED: "invalid",
-}
-ACTIVE_MESSAGE = _("この端末はご利用になれます。")
+# GET /api/device/status of a token retired before registrations kept their reason.
+STATES = {Refusal.REISSUED: "reissued", Refusal.DELETED: "deleted"}
 
 
 def _hash(secret: str) -> str:
@@ -99,17 +99,16 @@ def api_client_revoke(*, client: ApiClient, actor: Actor) -> ApiClient:
 
 @sensitive_variables("token")
 @transaction.atomic
-def account_token_issue(*, user: User, client: Client, device_name: str, actor: Actor) -> str:
-    """An app's token bound to the login ID alone (アクセス設定 requires no key).
-    Returns the token; only its hash is kept."""
-    token = ACCOUNT_TOKEN_PREFIX + secrets.token_urlsafe(credentials.TOKEN_BYTES)
-    name = device_name or rules.APP_DEVICE_NAMES[client]
-    AccountToken.objects.create(
-        contract_id=user.contract_id,
-        user=user,
-        token_hash=_hash(token),
-        client=client,
-        device_name=name,
+def account_token_issue(
+    *, user: User, client: Client, device_name: str, actor: Actor, ip: str | None = None
+) -> str:
+    """An app's token bound to the login ID alone (アクセス設定 requires no key): a new
+    app registration. Returns the token; only its hash is kept. (A key-bound token
+    comes from devicekeys.services.device_key_enter, which registers the key.)"""
+    token = rules.ACCOUNT_TOKEN_PREFIX + secrets.token_urlsafe(credentials.TOKEN_BYTES)
+    name = device_name or key_rules.APP_DEVICE_NAMES[client]
+    app_registration_create(
+        contract=user.contract, user=user, client=client, device_name=name, token=token, ip=ip
     )
     audit.record(
         Action.DEVICE_REGISTERED,
@@ -136,54 +135,44 @@ def app_registration_refused(*, user: User, client: Client) -> None:
 
 @dataclass(frozen=True)
 class Holder:
-    """What a token is bound to, as found now, and why it opens nothing (`refusal`,
-    None while it is active): a key's registration, or an AccountToken."""
+    """The app registration a token belongs to, as found now."""
 
-    user_id: int
-    login_id: str
-    contract_id: int
+    pk: int
+    state: State
+    reason: str
     client: str
     device_name: str
     issued_at: datetime
     last_used_at: datetime | None
-    refusal: Refusal | None
-    key_id: int | None = None
-    account_token_id: int | None = None
+    contract_id: int
+    key_id: int | None
+    user_id: int | None
+    login_id: str | None
+    account_active: bool
 
     @property
     def active(self) -> bool:
-        return self.refusal is None
+        return rules.opens(self.state, account_active=self.account_active)
 
 
-# The lookups of a token, compiled once (core.prepared): its key with the login ID by
-# the primary key the token names, or the login ID's token by its hash. For the
-# introspection, the same query also reads the storage service's client (its secret's
-# hash), so that an active token costs one round trip to the database.
-KEY_FIELDS = (
-    "credential_hash",
-    "status",
-    "registered_at",
-    "device_name",
-    "registered_by",
-    "contract_id",
-    "last_used_at",
-    "user_id",
-    "user__login_id",
-    "user__is_active",
-)
-ACCOUNT_TOKEN_FIELDS = (
+# The lookup of a token, compiled once (core.prepared): its registration with the login
+# ID, by the unique index of its hash. For the introspection, the same query also reads
+# the storage service's client (its secret's hash), so that a token the console knows
+# costs one round trip to the database.
+FIELDS = (
     "pk",
+    "state",
+    "reason",
     "client",
     "device_name",
     "created_at",
     "last_used_at",
     "contract_id",
+    "device_key_id",
     "user_id",
     "user__login_id",
     "user__is_active",
-    "key_required",
 )
-KEY_ID = -(2**62) + 17  # stand-ins of the compiled queries
 TOKEN_HASH = "\x00token-hash\x00"  # noqa: S105 (a stand-in, not a secret)
 CLIENT_ID = "\x00client-id\x00"
 
@@ -193,35 +182,16 @@ def _client_secret(client_id: str) -> Subquery:
     return Subquery(clients.values("secret_hash")[:1])
 
 
-def _keys(key_id: int, client_id: str | None = None):
-    keys = DeviceKey.objects.filter(pk=key_id)
+def _registrations(token_hash: str, client_id: str | None = None):
+    rows = AppRegistration.objects.filter(token_hash=token_hash)
     if client_id is None:
-        return keys.values_list(*KEY_FIELDS)[:1]
-    return keys.annotate(client=_client_secret(client_id)).values_list(*KEY_FIELDS, "client")[:1]
+        return rows.values_list(*FIELDS)[:1]
+    rows = rows.annotate(client_secret=_client_secret(client_id))
+    return rows.values_list(*FIELDS, "client_secret")[:1]
 
 
-def _account_tokens(token_hash: str, client_id: str | None = None):
-    setting = AccessSetting.objects.filter(contract=OuterRef("contract"))
-    tokens = AccountToken.objects.filter(token_hash=token_hash).annotate(
-        # no アクセス設定 row: the default, required
-        key_required=Coalesce(
-            Subquery(setting.values("device_auth_required")[:1]),
-            Value(True),
-            output_field=BooleanField(),
-        )
-    )
-    if client_id is None:
-        return tokens.values_list(*ACCOUNT_TOKEN_FIELDS)[:1]
-    tokens = tokens.annotate(client_secret=_client_secret(client_id))
-    return tokens.values_list(*ACCOUNT_TOKEN_FIELDS, "client_secret")[:1]
-
-
-_KEY = PreparedQuery(_keys, key_id=KEY_ID)
-_KEY_AND_CLIENT = PreparedQuery(_keys, key_id=KEY_ID, client_id=CLIENT_ID)
-_ACCOUNT_TOKEN = PreparedQuery(_account_tokens, token_hash=TOKEN_HASH)
-_ACCOUNT_TOKEN_AND_CLIENT = PreparedQuery(
-    _account_tokens, token_hash=TOKEN_HASH, client_id=CLIENT_ID
-)
+_REGISTRATION = PreparedQuery(_registrations, token_hash=TOKEN_HASH)
+_REGISTRATION_AND_CLIENT = PreparedQuery(_registrations, token_hash=TOKEN_HASH, client_id=CLIENT_ID)
 _CLIENT = PreparedQuery(
     lambda client_id: ApiClient.objects.filter(
         client_id=client_id, revoked_at__isnull=True
@@ -230,78 +200,42 @@ _CLIENT = PreparedQuery(
 )
 
 
-def _key_holder(token: str, row: tuple) -> Holder | None:
-    """The key's registration an app token is bound to, when its credential is the
-    token's (compared in constant time)."""
-    (credential, status, registered_at, name, client, contract_id, used_at, *user) = row
-    if not constant_time_compare(credential, credentials.token_hash(token)):
-        return None
+def _holder(row: tuple) -> Holder:
+    (pk, state, reason, client, name, created_at, used_at, contract_id, key_id, *user) = row
     user_id, login_id, user_active = user
-    if not user_active:
-        refusal = Refusal.ACCOUNT_GONE
-    else:
-        state = rules.KeyState(rules.Status(status), registered=registered_at is not None)
-        refusal = rules.refusal(state, same_credential=True, credential_in_browser=True)
     return Holder(
-        user_id=user_id,
-        login_id=login_id,
-        contract_id=contract_id,
-        client=client,
-        device_name=name,
-        issued_at=registered_at,
-        last_used_at=used_at,
-        refusal=refusal,
-        key_id=credentials.key_id_of(token),
-    )
-
-
-def _account_holder(row: tuple) -> Holder:
-    (pk, client, name, created_at, used_at, contract_id, *user, key_required) = row
-    user_id, login_id, user_active = user
-    refusal = None
-    if not user_active:
-        refusal = Refusal.ACCOUNT_GONE
-    elif key_required:
-        refusal = Refusal.KEY_REQUIRED
-    return Holder(
-        user_id=user_id,
-        login_id=login_id,
-        contract_id=contract_id,
+        pk=pk,
+        state=State(state),
+        reason=reason,
         client=client,
         device_name=name,
         issued_at=created_at,
         last_used_at=used_at,
-        refusal=refusal,
-        account_token_id=pk,
+        contract_id=contract_id,
+        key_id=key_id,
+        user_id=user_id,
+        login_id=login_id,
+        account_active=bool(user_active),
     )
 
 
 def _lookup(token: str, client_id: str | None = None) -> tuple[Holder | None, tuple]:
-    """What the token is bound to (None: nothing), and what else the query read (the
+    """The registration of the token (None: none), and what else the query read (the
     client's secret hash when `client_id` is given and the token's row exists)."""
-    key_id = (
-        credentials.key_id_of(token) if token.startswith(credentials.APP_TOKEN_PREFIX) else None
-    )
-    if key_id is not None:
-        query = _KEY if client_id is None else _KEY_AND_CLIENT
-        rows = query.rows(key_id=key_id, **({"client_id": client_id} if client_id else {}))
-        width = len(KEY_FIELDS)
-        if rows:
-            return _key_holder(token, rows[0][:width]), rows[0][width:]
-    elif token.startswith(ACCOUNT_TOKEN_PREFIX):
-        query = _ACCOUNT_TOKEN if client_id is None else _ACCOUNT_TOKEN_AND_CLIENT
-        values = {"token_hash": _hash(token), **({"client_id": client_id} if client_id else {})}
-        rows = query.rows(**values)
-        width = len(ACCOUNT_TOKEN_FIELDS)
-        if rows:
-            return _account_holder(rows[0][:width]), rows[0][width:]
-    return None, ()
+    if not token:
+        return None, ()
+    query = _REGISTRATION if client_id is None else _REGISTRATION_AND_CLIENT
+    values = {"token_hash": credentials.token_hash(token)}
+    rows = query.rows(**values, **({"client_id": client_id} if client_id else {}))
+    if not rows:
+        return None, ()
+    return _holder(rows[0][: len(FIELDS)]), rows[0][len(FIELDS) :]
 
 
 @sensitive_variables("token")
 def token_holder(token: str) -> Holder | None:
-    """What this access token is bound to, or None for a token that opens nothing
-    (unknown, revoked, reissued, deleted): one query."""
+    """The registration of this access token, in whatever state, or None for a token
+    the console never gave: one query."""
     holder, _more = _lookup(token)
     return holder
 
@@ -335,14 +269,17 @@ def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict 
     }
 
 
-def _record_use(holder: Holder) -> None:
+def _record_use(holder: Holder, ip: str | None = None) -> None:
+    """最終利用日時 of the registration (and of its key, for the key list), at most once
+    a minute; the address only where the app itself calls (the introspection comes
+    from the storage service, which knows no device address)."""
     now = timezone.now()
     if holder.last_used_at is not None and now - holder.last_used_at < USE_WRITE_INTERVAL:
         return
+    values = {"last_used_at": now} | ({"last_ip": ip} if ip else {})
+    AppRegistration.objects.filter(pk=holder.pk).update(**values)
     if holder.key_id is not None:
         device_key_record_use(contract_id=holder.contract_id, key_id=holder.key_id)
-    else:
-        AccountToken.objects.filter(pk=holder.account_token_id).update(last_used_at=now)
 
 
 @dataclass(frozen=True)
@@ -352,22 +289,35 @@ class DeviceStatus:
 
 
 @sensitive_variables("token")
-def device_status(token: str) -> DeviceStatus | None:
+def device_status(token: str, *, ip: str | None = None) -> DeviceStatus | None:
     """GET /api/device/status: why an app's token opens nothing (or that it does), in
     the words a browser user is told; None for a token the console never gave or that
-    the app revoked itself."""
+    the app revoked itself. An active registration's app was here (`ip`): its
+    最終利用日時 and address are kept."""
     holder = token_holder(token)
-    if holder is not None:
-        refusal = holder.refusal
-    else:
-        retired = RetiredCredential.objects.filter(
-            credential_hash=credentials.token_hash(token)
-        ).first()
-        if retired is None or not token.startswith(credentials.APP_TOKEN_PREFIX):
-            return None
-        refusal = Refusal(retired.reason)
-    message = ACTIVE_MESSAGE if refusal is None else rules.REFUSAL_MESSAGES[refusal]
-    return DeviceStatus(state=STATES[refusal], message=str(message))
+    if holder is None:
+        return _retired_status(token)
+    told = rules.told(holder.state, holder.reason, account_active=holder.account_active)
+    if told is None:
+        return None
+    if holder.active:
+        _record_use(holder, ip)
+    state, message = told
+    return DeviceStatus(state=state, message=str(message))
+
+
+def _retired_status(token: str) -> DeviceStatus | None:
+    """A key-bound token whose key was reissued or deleted before app registrations
+    kept their reason (devicekeys.models.RetiredCredential)."""
+    if not token.startswith(credentials.APP_TOKEN_PREFIX):
+        return None
+    retired = RetiredCredential.objects.filter(
+        credential_hash=credentials.token_hash(token)
+    ).first()
+    if retired is None:
+        return None
+    refusal = Refusal(retired.reason)
+    return DeviceStatus(state=STATES[refusal], message=str(key_rules.REFUSAL_MESSAGES[refusal]))
 
 
 @sensitive_variables("token")
@@ -376,20 +326,61 @@ def app_token_revoke(*, token: str) -> None:
     registration stays and needs a 再発行 to register again, like a browser whose
     cookie was deleted. An unknown token is no error."""
     holder = token_holder(token)
-    if holder is None:
+    if holder is None or holder.user_id is None:
         return
     user = User.objects.select_related("contract").get(pk=holder.user_id)
-    if holder.key_id is not None:
-        key = DeviceKey.objects.select_related("user").get(pk=holder.key_id)
-        device_key_sign_out(contract=user.contract, key=key, actor=user)
-        return
-    with transaction.atomic():
-        deleted, _by_model = AccountToken.objects.filter(pk=holder.account_token_id).delete()
-        if deleted:
-            audit.record(
-                Action.DEVICE_SIGNED_OUT,
-                contract=user.contract,
-                actor=user,
-                target=f"{holder.device_name} ({user.login_id})",
-                changes={"registered_by": [holder.client, ""]},
-            )
+    app_registrations_apply(
+        contract=user.contract,
+        event=Event.APP_SIGNED_OUT,
+        actor=user,
+        registrations=AppRegistration.objects.filter(pk=holder.pk),
+    )
+
+
+# --- The console's lists: the administrator's and the user's own ---------------------------
+
+
+def _ended_by(actor: Actor, user: User) -> Event:
+    """The user ending their own, or the administrator ending a user ID's."""
+    return (
+        Event.ENDED_BY_USER
+        if getattr(actor, "pk", None) == user.pk
+        else Event.ENDED_BY_ADMINISTRATOR
+    )
+
+
+def _end(contract: Contract, user: User, actor: Actor, registrations) -> int:
+    user = User.objects.for_contract(contract).users().filter(pk=user.pk).first()
+    if user is None:
+        raise UserNotFound
+    event = _ended_by(actor, user)
+    ended = app_registrations_apply(
+        contract=contract, event=event, actor=actor, user=user, registrations=registrations
+    )
+    if ended and event == Event.ENDED_BY_ADMINISTRATOR:
+        notify(
+            kinds.APP_SIGN_INS_ENDED,
+            user=user,
+            device_names=[registration.device_name for registration in ended],
+        )
+    return len(ended)
+
+
+@transaction.atomic
+def app_registration_end(
+    *, contract: Contract, user: User, registration: AppRegistration, actor: Actor
+) -> int:
+    """終了 of one app sign-in of the user ID `user`, by the administrator (the user is
+    mailed, always: an app of theirs stopped working) or by the user (no mail).
+    AppRegistrationNotFound when it is not the user's in this contract; an ended one
+    stays as it is. Returns how many ended (0 or 1)."""
+    rows = AppRegistration.objects.for_contract(contract).filter(pk=registration.pk, user=user)
+    if not rows.exists():
+        raise AppRegistrationNotFound
+    return _end(contract, user, actor, rows)
+
+
+@transaction.atomic
+def app_registrations_end_all(*, contract: Contract, user: User, actor: Actor) -> int:
+    """「すべて終了」: every app sign-in of `user` not yet ended; mailed as one."""
+    return _end(contract, user, actor, None)

@@ -100,7 +100,7 @@ def token(request):
     client, name = data["client_id"], data["device_name"]
     if not signin.device_auth_applies(user):
         access = services.account_token_issue(
-            user=user, client=client, device_name=name, actor=user
+            user=user, client=client, device_name=name, actor=user, ip=client_address(request)
         )
         return _token(access)
     try:
@@ -214,7 +214,7 @@ def device_status(request):
             status=401,
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
-    status = services.device_status(access.strip()[:200])
+    status = services.device_status(access.strip()[:200], ip=client_address(request))
     if status is None:
         return json_response(
             {"error": "invalid_token", "error_description": "The access token is not known."},

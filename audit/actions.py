@@ -47,3 +47,5 @@ class Action(models.TextChoices):
     RECOVERY_CODE_USED = "recovery_code_used", _("リカバリーコードの使用")
     RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("リカバリーコードの発行")
     TWO_STEP_RESET = "two_step_reset", _("二段階認証のリセット")
+    APP_SIGN_IN_ENDED = "app_sign_in_ended", _("アプリのログイン終了")
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("全端末からサインアウト")

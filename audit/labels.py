@@ -22,9 +22,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SignInFailures, User
+from api.models import AppRegistration
 from audit.actions import Action
 from devicekeys.models import AccessSetting, DeviceKey, WrongEntryCounter
-from devicekeys.rules import Refusal
+from devicekeys.rules import Client, Refusal
 
 # The model whose fields an action's changes name (None: the names are all OTHER_NAMES).
 SUBJECTS: dict[str, type[models.Model] | None] = {
@@ -44,7 +45,7 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.DEVICE_REGISTERED: DeviceKey,
     Action.DEVICE_KEY_WRONG: WrongEntryCounter,
     Action.DEVICE_KEY_INVALIDATED: DeviceKey,
-    Action.DEVICE_SIGNED_OUT: DeviceKey,
+    Action.DEVICE_SIGNED_OUT: AppRegistration,
     Action.APP_REGISTRATION_REFUSED: DeviceKey,
     Action.SESSION_ENDED: None,
     Action.ACCESS_SETTING_CHANGED: AccessSetting,
@@ -70,6 +71,8 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.RECOVERY_CODE_USED: None,
     Action.RECOVERY_CODES_RENEWED: None,
     Action.TWO_STEP_RESET: None,
+    Action.APP_SIGN_IN_ENDED: AppRegistration,
+    Action.SIGNED_OUT_EVERYWHERE: None,
 }
 
 # Names no model field has. The masked key is recorded as "device_key" (a field named
@@ -85,9 +88,12 @@ OTHER_NAMES = {
     "delay_minutes": _("制限時間（分）"),
     "method": _("方法"),
     "sent": _("メール"),
+    # What an app's sign-out recorded before app registrations (the key's field).
+    "registered_by": DeviceKey._meta.get_field("registered_by").verbose_name,
 }
 OTHER_VALUES = {
     "reason": dict(Refusal.choices),
+    "registered_by": dict(Client.choices),
     "method": {
         "totp": _("認証アプリ"),
         "passkey": _("パスキー"),

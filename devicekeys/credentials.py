@@ -28,10 +28,10 @@ _SEPARATOR = "."
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
 
 
-# An app's access token: this prefix, the key's id, a dot, 256 random bits. A browser's
-# cookie token has neither, so neither can be presented as the other (the hash covers
-# the whole token). The id lets the storage service's every introspection read the
-# key by primary key; only the random part is secret.
+# An app's access token bound to a key: this prefix, the key's id, a dot, 256 random
+# bits. A browser's cookie token has neither, so neither can be presented as the other
+# (the hash covers the whole token). Its SHA-256 is its app registration's
+# (api.models.AppRegistration, looked up by that hash); only the random part is secret.
 APP_TOKEN_PREFIX = "azd_"  # noqa: S105 (a prefix, not a secret)
 _APP_TOKEN = re.compile(r"azd_([1-9][0-9]{0,18})\.[A-Za-z0-9_-]{43}")
 

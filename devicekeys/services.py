@@ -26,6 +26,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.exceptions import UserNotFound
 from accounts.models import Actor, Contract, Role, User
+from api.registrations import app_registration_create, app_registrations_apply
+from api.rules import Event
 from audit import services as audit
 from audit.actions import Action as AuditAction
 from devicekeys import credentials, rules, wrong_entries
@@ -197,6 +199,9 @@ def device_key_reissue(*, contract: Contract, key: DeviceKey, actor: Actor) -> D
     contract = Contract.objects.lock(contract)
     key = _locked_key(contract, key)
     rules.apply(Action.REISSUE, key.state, by=By.ADMINISTRATOR)
+    app_registrations_apply(
+        contract=contract, event=Event.KEY_REISSUED, actor=actor, device_keys=[key.pk]
+    )
     value = _new_key_value(contract)
     _set_new_key(key, value)
     key.save()
@@ -216,6 +221,8 @@ def _change_status(contract: Contract, key: DeviceKey, action: Action, actor: Ac
         else AuditAction.DEVICE_KEY_UNSTOPPED
     )
     _record(event, key, actor, {"status": [before, key.status]})
+    app_event = Event.KEY_STOPPED if action == Action.STOP else Event.KEY_UNSTOPPED
+    app_registrations_apply(contract=contract, event=app_event, actor=actor, device_keys=[key.pk])
     return key
 
 
@@ -239,6 +246,9 @@ def device_key_delete(*, contract: Contract, key: DeviceKey, actor: Actor) -> No
     rules.apply(Action.DELETE, key.state, by=By.ADMINISTRATOR)
     _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
     _retire_credential(key, Refusal.DELETED)
+    app_registrations_apply(
+        contract=contract, event=Event.KEY_DELETED, actor=actor, device_keys=[key.pk]
+    )
     key.delete()
 
 
@@ -255,9 +265,14 @@ def device_key_stop_all_for_user(*, contract: Contract, user: User, actor: Actor
     keys = DeviceKey.objects.for_contract(contract).filter(user=user, status__in=stoppable)
     # Only the keys' rows are locked (of=self): FOR UPDATE on the joined contract and
     # user rows would deadlock against an issue or 再発行 holding the contract lock.
+    stopped = []
     for key in keys.select_related("contract", "user").select_for_update(of=("self",)):
         before, key.status = key.status, rules.Status.STOPPED
         _record(AuditAction.DEVICE_KEY_STOPPED, key, actor, {"status": [before, key.status]})
+        stopped.append(key.pk)
+    app_registrations_apply(
+        contract=contract, event=Event.KEY_STOPPED, actor=actor, device_keys=stopped
+    )
     return keys.update(status=rules.Status.STOPPED)
 
 
@@ -269,6 +284,7 @@ def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: Act
     for key in keys.select_related("contract", "user"):
         _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
         _retire_credential(key, Refusal.DELETED)
+    app_registrations_apply(contract=contract, event=Event.KEY_DELETED, actor=actor, user=user)
     deleted = keys.delete()[1].get(DeviceKey._meta.label, 0)
     return deleted
 
@@ -290,7 +306,7 @@ def device_key_register(
 ) -> DeviceKey:
     """A device has entered this (unregistered, 利用中) key: from now on the key is
     kept only as a salted hash and shown masked; it can never be entered again.
-    The key keeps the hash of the device's credential, the name the device goes
+    The key keeps the hash of a browser's credential, the name the device goes
     by (when given), what registered it (a browser, an app) and its first use
     (time, IP address, browser)."""
     key = _locked_key(contract, key)
@@ -390,17 +406,30 @@ def _enter(
         )
     wrong_entries.reset(counter)
     token = credentials.new_token(client, key_id=match.pk)
-    wanted = rules.browser_name(user_agent) if client == Client.BROWSER else device_name
+    browser = client == Client.BROWSER
+    wanted = rules.browser_name(user_agent) if browser else device_name
     key = device_key_register(
         contract=contract,
         key=match,
         actor=actor,
-        credential_hash=credentials.token_hash(token),
+        # A browser's cookie is checked against its key on every request; an app's
+        # token is its app registration's (api.registrations).
+        credential_hash=credentials.token_hash(token) if browser else "",
         device_name=_registered_device_name(contract, match, wanted),
         client=client,
         ip=ip,
         user_agent=user_agent,
     )
+    if not browser:
+        app_registration_create(
+            contract=contract,
+            user=user,
+            client=client,
+            device_name=key.device_name,
+            token=token,
+            device_key=key,
+            ip=ip,
+        )
     if access_setting_get(contract=contract).notify_on_register:
         administrator = User.objects.for_contract(contract).get(role=Role.ADMINISTRATOR)
         notify(
@@ -480,19 +509,6 @@ def device_key_record_refusal(
     logger.info("session of user %s ended: device %s", actor.pk, reason.value)
 
 
-@transaction.atomic
-def device_key_sign_out(*, contract: Contract, key: DeviceKey, actor: Actor) -> None:
-    """An app signs out (POST /api/oauth/revoke): its credential opens nothing any more.
-    Like a browser whose cookie was deleted, the key stays registered, and the device
-    needs a 再発行 to register again."""
-    key = _locked_key(contract, key)
-    if not key.credential_hash:
-        return
-    key.credential_hash = ""
-    key.save(update_fields=["credential_hash"])
-    _record(AuditAction.DEVICE_SIGNED_OUT, key, actor, {"registered_by": [key.registered_by, ""]})
-
-
 ACCESS_SETTING_FIELDS = ("device_auth_required", "notify_on_register")
 
 
@@ -502,7 +518,8 @@ def access_setting_change(
 ) -> AccessSetting:
     """アクセス設定: whether the contract's users need a device authentication key at
     sign-in, and whether the administrator is mailed when a device registers one.
-    Sessions already signed in keep the check they signed in with."""
+    Sessions already signed in keep the check they signed in with. Switching it on
+    ends, for good, every app registration bound to a login ID alone (api.rules)."""
     before = access_setting_get(contract=contract)
     setting, _created = AccessSetting.objects.update_or_create(
         contract=contract,
@@ -520,4 +537,8 @@ def access_setting_change(
         audit.record(
             AuditAction.ACCESS_SETTING_CHANGED, contract=contract, actor=actor, changes=changes
         )
+    if device_auth_required and not before.device_auth_required:
+        # For good: the login-ID tokens proved no key, and switching device
+        # authentication off again revives none of them.
+        app_registrations_apply(contract=contract, event=Event.KEY_REQUIRED, actor=actor)
     return setting

@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
     EMAIL_CHANGE_CONFIRM = "email_change_confirm", _("メールアドレス変更の確認")
     EMAIL_CHANGE_NOTICE = "email_change_notice", _("メールアドレス変更の受付")
     TWO_STEP_RESET = "two_step_reset", _("二段階認証のリセット")
+    APP_SIGN_INS_ENDED = "app_sign_ins_ended", _("アプリのログイン終了")
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("全端末からサインアウト")
 
 
 USER_CREATED = Kind.USER_CREATED
@@ -36,6 +38,8 @@ PASSWORD_CHANGED = Kind.PASSWORD_CHANGED
 EMAIL_CHANGE_CONFIRM = Kind.EMAIL_CHANGE_CONFIRM
 EMAIL_CHANGE_NOTICE = Kind.EMAIL_CHANGE_NOTICE
 TWO_STEP_RESET = Kind.TWO_STEP_RESET
+APP_SIGN_INS_ENDED = Kind.APP_SIGN_INS_ENDED
+SIGNED_OUT_EVERYWHERE = Kind.SIGNED_OUT_EVERYWHERE
 
 # The context each kind takes: name -> (type, required). Nothing else is accepted,
 # so no mail can ever be given a password to carry.
@@ -66,6 +70,10 @@ CONTEXT = {
     # To the old address: a change to `new_email` was asked for.
     Kind.EMAIL_CHANGE_NOTICE: {"new_email": (str, True)},
     Kind.TWO_STEP_RESET: {},
+    # To the user ID: the administrator ended these app sign-ins (their device names).
+    Kind.APP_SIGN_INS_ENDED: {"device_names": (list, True)},
+    # To the user ID: every session and app sign-in ended; how many apps.
+    Kind.SIGNED_OUT_EVERYWHERE: {"app_count": (int, True)},
 }
 
 # Context values that are secrets: wiped from the outbox row once the mail is sent.

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services as accounts
-from api.models import AccountToken, ApiClient
+from api.models import ApiClient, AppRegistration
 from api.services import api_client_revoke
 from audit.actions import Action
 from audit.models import AuditEntry
@@ -36,7 +36,7 @@ def test_an_active_token_says_whose_it_is(storage, app_token, waiting_key, users
 
 
 def test_two_queries_a_call(storage, app_token, django_assert_max_num_queries):
-    DeviceKey.objects.update(last_used_at=timezone.now())  # no 最終利用日時 write due
+    AppRegistration.objects.update(last_used_at=timezone.now())  # no 最終利用日時 write due
     with django_assert_max_num_queries(2):
         assert introspect(storage, app_token)["active"] is True
 
@@ -201,7 +201,8 @@ def test_revoke_ends_the_token_and_a_new_registration_needs_a_reissue(
     assert introspect(storage, app_token) == {"active": False}
     assert status(app_token).status_code == 401
     key = DeviceKey.objects.get(pk=waiting_key.pk)
-    assert key.is_registered and key.credential_hash == ""
+    assert key.is_registered
+    assert AppRegistration.objects.get().reason == "app_signed_out"
     assert grant(device_key=waiting_key.key).json()["error"] == "invalid_grant"
     assert AuditEntry.objects.filter(action=Action.DEVICE_SIGNED_OUT).count() == 1
 
@@ -231,7 +232,7 @@ def test_a_login_id_token_stops_when_keys_become_required(storage, contract_a, u
     assert introspect(storage, token) == {"active": False}
     assert status(token).json()["state"] == "invalid"
     post_form(Client(), REVOKE, {"token": token, "client_id": "tool"})
-    assert not AccountToken.objects.exists()
+    assert AppRegistration.objects.get().state == "ended"
 
 
 def test_status_without_a_token_asks_for_one(db):
@@ -239,3 +240,24 @@ def test_status_without_a_token_asks_for_one(db):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="Azukeru PRO"'
     assert Client().post(STATUS).status_code == 405
+
+
+def test_one_query_for_a_token_the_console_knows(
+    storage, app_token, users_a, django_assert_num_queries
+):
+    """Its app registration by the unique index of its hash, the login ID joined and the
+    client's secret in the same query (core.prepared), whatever the kind."""
+    from api.services import token_introspect
+
+    AccessSetting.objects.create(contract=users_a[0].contract, device_auth_required=False)
+    login_id_token = grant(device_key=None, client_id="tool").json()["access_token"]
+    AppRegistration.objects.update(last_used_at=timezone.now())  # no 最終利用日時 write due
+    basic = storage.defaults["HTTP_AUTHORIZATION"].split()[1]
+    client_id, secret = base64.b64decode(basic).decode().split(":")
+    for token in (app_token, login_id_token):
+        with django_assert_num_queries(1):
+            answer = token_introspect(token, client_id=client_id, client_secret=secret)
+        assert answer["active"] is True
+        with django_assert_num_queries(1):
+            refused = token_introspect(token, client_id=client_id, client_secret="wrong")
+        assert refused is None  # the secret was checked against the row read

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 from django.test import Client
 
-from api.models import AccountToken
+from api.models import AppRegistration
 from audit.actions import Action
 from audit.models import AuditEntry
 from devicekeys import rules
@@ -32,8 +32,16 @@ def test_a_right_key_registers_the_app_as_a_browser_would(waiting_key, admin_cli
     key = DeviceKey.objects.get(pk=waiting_key.pk)
     assert key.registered_at is not None and key.key == ""  # used up, hashed
     assert key.key_hash and key.shown_key == "******" + waiting_key.key[-2:]
-    assert key.credential_hash == hashlib.sha256(token.encode()).hexdigest()  # only a hash
+    [registration] = AppRegistration.objects.all()
+    assert registration.token_hash == hashlib.sha256(token.encode()).hexdigest()  # only a hash
+    assert (registration.device_key, registration.kind, registration.state) == (
+        key,
+        "key",
+        "active",
+    )
+    assert key.credential_hash == ""  # a browser's cookie lives there, not an app's token
     assert token not in repr(list(DeviceKey.objects.values()))
+    assert token not in repr(list(AppRegistration.objects.values()))
     assert key.registered_by == KeyClient.IOS
     assert key.device_name == "taroのiPhone"
     page = admin_client_a.get("/console/device-keys/").text
@@ -116,8 +124,9 @@ def test_without_device_authentication_the_token_is_bound_to_the_login_id(contra
     assert response.status_code == 200
     token = response.json()["access_token"]
     assert token.startswith("azu_")
-    [stored] = AccountToken.objects.all()
+    [stored] = AppRegistration.objects.all()
     assert (stored.user, stored.client, stored.device_name) == (users_a[0], "tool", "同期ツール")
+    assert (stored.kind, stored.device_key, stored.state) == ("account", None, "active")
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -12,6 +12,9 @@ from django.utils import translation
 
 from accounts import services as accounts
 from accounts import throttling
+from api import rules as app_rules
+from api import services as api_services
+from api.registrations import app_registration_create
 from audit import labels
 from audit.actions import Action
 from audit.models import AuditEntry
@@ -30,7 +33,15 @@ from twostep import services as twostep
 LOGS = reverse("audit:entry-list")
 DOWNLOAD = reverse("audit:entry-download")
 # Stored values that must never be shown as they are.
-RAW = {"True", "False", *rules.Status.values, *rules.Refusal.values}
+RAW = {
+    "True",
+    "False",
+    *rules.Status.values,
+    *rules.Refusal.values,
+    *app_rules.State.values,
+    *app_rules.Event.values,
+    *rules.Client.values,
+}
 
 
 def test_every_action_names_the_model_of_its_changes():
@@ -135,6 +146,34 @@ def test_no_value_is_shown_as_stored(every_change, language):
     assert {change.after for change in shown} & RAW == set()
     names = {name for entry in every_change for name in entry.changes}
     assert {change.label for change in shown} & names == set()
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_app_sign_in_entries_are_in_words(admin_a, contract_a, users_a, language):
+    """The ends of app sign-ins (by the administrator, by the app, 全端末からサインアウト):
+    every name labelled, no state, reason or client shown as stored."""
+    taro, hana = users_a
+    app = app_registration_create(
+        contract=contract_a, user=taro, client="tool", device_name="Tool", token="azu_labels"
+    )
+    api_services.app_registration_end(
+        contract=contract_a, user=taro, registration=app, actor=admin_a
+    )
+    token = api_services.account_token_issue(
+        user=hana, client=rules.Client.TOOL, device_name="", actor=hana
+    )
+    api_services.app_token_revoke(token=token)
+    accounts.user_sign_out_everywhere(contract=contract_a, actor=admin_a, user=hana)
+    entries = list(AuditEntry.objects.exclude(changes={}))
+    actions = {entry.action for entry in entries}
+    assert {Action.APP_SIGN_IN_ENDED, Action.DEVICE_SIGNED_OUT} <= actions
+    assert AuditEntry.objects.filter(action=Action.SIGNED_OUT_EVERYWHERE).exists()
+    recorded = {(entry.action, name) for entry in entries for name in entry.changes}
+    assert {pair for pair in recorded if labels.label(*pair) is None} == set()
+    with translation.override(language):
+        shown = [change for entry in entries for change in labels.describe(entry)]
+    assert {change.before for change in shown} & RAW == set()
+    assert {change.after for change in shown} & RAW == set()
 
 
 def _changes_cells(page: str) -> str:

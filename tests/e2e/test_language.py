@@ -24,6 +24,8 @@ from playwright.sync_api import expect
 
 from accounts import services as account_services
 from accounts.models import ImportJob, User
+from api.models import AppRegistration
+from api.registrations import app_registration_create
 from audit.models import AuditEntry
 from devicekeys import services as key_services
 from devicekeys.models import DeviceKey
@@ -97,6 +99,8 @@ def data_pattern(typed: set[str]) -> re.Pattern:
     for entry in AuditEntry.objects.all():
         values |= {entry.actor_login_id, entry.target, str(entry.actor_ip or "")}
         values |= {str(value) for pair in entry.changes.values() for value in pair}
+    for app in AppRegistration.objects.all():
+        values |= {app.device_name, str(app.last_ip or "")}
     for job in ImportJob.objects.all():
         values |= {job.file_name} | {problem["login_id"] for problem in job.problems}
     words = sorted((re.escape(value) for value in values if value), key=len, reverse=True)
@@ -207,6 +211,15 @@ def test_every_page_is_in_one_language(
     walk.visit(page, f"/console/users/{taro.pk}/edit/", "user edit")
     walk.send(page, "user edit, errors", {"email_confirm": "other@example.jp"})
     walk.visit(page, f"/console/users/{taro.pk}/delete/", "user delete")
+    hanas_app = app_registration_create(
+        contract=contract, user=hana, client="ios", device_name="hana iPhone", token="azu_hana"
+    )
+    walk.visit(page, f"/console/users/{hana.pk}/apps/", "app sign-ins of a login ID")
+    walk.visit(page, f"/console/users/{hana.pk}/apps/{hanas_app.pk}/end/", "end an app sign-in")
+    walk.send(page, "app sign-ins, one ended", {})
+    walk.visit(page, f"/console/users/{hana.pk}/apps/end/", "end every app sign-in")
+    walk.visit(page, f"/console/users/{hana.pk}/sign-out/", "sign out everywhere")
+    walk.send(page, "app sign-ins, signed out everywhere", {})
 
     walk.visit(page, "/console/users/import/", "CSV import")
     progress = ProgressRequests(page)
@@ -288,6 +301,13 @@ def test_every_page_is_in_one_language(
     walk.send(user, "user home", {"key": key.key})
     walk.visit(user, "/home/profile/", "profile")
     walk.send(user, "profile, errors", {"phone": "not a phone"})
+    taros_app = app_registration_create(
+        contract=contract, user=taro, client="tool", device_name="sync tool", token="azu_taro"
+    )
+    walk.visit(user, "/home/apps/", "own app sign-ins")
+    walk.visit(user, f"/home/apps/{taros_app.pk}/end/", "end an own app sign-in")
+    walk.send(user, "own app sign-ins, one ended", {})
+    walk.visit(user, "/home/apps/end/", "end every own app sign-in")
     walk.visit(user, "/home/password/", "password change")
     walk.send(user, "password change, errors", {})
     walk.visit(user, "/console/", "console refused to a user ID")

@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from api.forms import GRANT_TYPE
-from api.models import AccountToken
+from api.models import AppRegistration
 from devicekeys import rules
 from devicekeys import services as keys
 from devicekeys.models import DeviceKey
@@ -89,7 +89,7 @@ def test_parallel_wrong_keys_from_apps_get_no_fourth_try(waiting_key):
 
 def test_tokens_are_kept_only_as_hashes(waiting_key, contract_a):
     token = grant(device_key=waiting_key.key).json()["access_token"]
-    stored = repr(list(DeviceKey.objects.values())) + repr(list(AccountToken.objects.values()))
+    stored = repr(list(DeviceKey.objects.values())) + repr(list(AppRegistration.objects.values()))
     assert token not in stored and token[4:] not in stored
     assert hashlib.sha256(token.encode()).hexdigest() in stored
 

@@ -19,7 +19,9 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 from django_otp_webauthn.models import WebAuthnCredential
 
+from api.registrations import app_registration_create
 from devicekeys import services as key_services
+from devicekeys.rules import Client as Client_
 from tests.conftest import SETUP, login_verified
 
 
@@ -61,6 +63,16 @@ def a_user(contract, make_user):
 def a_key(contract, make_user):
     return key_services.device_key_issue(
         contract=contract, user=a_user(contract, make_user), actor=SETUP
+    )
+
+
+def an_app_registration(contract, make_user):
+    return app_registration_create(
+        contract=contract,
+        user=make_user(contract, f"app-user-{contract.pk}"),
+        client=Client_.TOOL,
+        device_name="Tool",
+        token=f"azu_matrix-{contract.pk}",
     )
 
 
@@ -119,6 +131,11 @@ FILLERS = {
     ("accounts:user-created", "pk"): a_user,
     ("accounts:user-edit", "pk"): a_user,
     ("accounts:user-delete", "pk"): a_user,
+    ("accounts:user-apps", "pk"): a_user,
+    ("accounts:user-apps-end", "pk"): a_user,
+    ("accounts:user-app-end", "pk"): a_user,
+    ("accounts:user-app-end", "registration_pk"): an_app_registration,
+    ("accounts:user-sign-out", "pk"): a_user,
     ("csvimport:user-import-job", "pk"): an_import_job,
     ("csvimport:user-import-progress", "pk"): an_import_job,
     ("csvimport:user-import-report", "pk"): an_import_job,

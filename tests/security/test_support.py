@@ -50,7 +50,7 @@ SEEN_BY_SUPPORT = {
     "accounts.importjob": "the job's outcome; never its file",
     "devicekeys.devicekey": "keys masked, waiting or registered",
     "api.apiclient": "name and client id; never the secret",
-    "api.accounttoken": "an app's sign-in; never its token",
+    "api.appregistration": "an app's sign-in; never its token",
     "django_tasks_database.dbtaskresult": "a task's row: only ids as arguments",
     "notifications.notification": "the outbox; a link or a key in it masked",
     "audit.auditentry": "ログ管理: keys masked, never a password or a code",
