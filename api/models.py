@@ -43,6 +43,11 @@ class AppRegistration(ContractScopedModel):
     was suspended or ended follow api.rules; the grant, the introspection, the
     revocation, the status call and the console's lists all read this one row."""
 
+    # The registration's name outside the console, random (never the row's sequential
+    # id): introspection's `sid` and the session that a Security Event Token names.
+    public_id = models.CharField(
+        max_length=32, unique=True, default=rules.new_public_id, editable=False
+    )
     client = models.CharField(_("登録した端末の種類"), max_length=16, choices=Client.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

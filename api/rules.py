@@ -19,12 +19,21 @@ Services ask `after()` for each registration an event reaches, and the lists ask
 `can_end()` which buttons to offer, so the rules are written once.
 """
 
+import secrets
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from devicekeys.rules import REFUSAL_MESSAGES, Refusal
 
 ACCOUNT_TOKEN_PREFIX = "azu_"  # noqa: S105 (a prefix, not a secret)
+PUBLIC_ID_PREFIX = "reg_"
+
+
+def new_public_id() -> str:
+    """A registration's public name: 128 random bits, telling nothing of how many
+    registrations there are."""
+    return PUBLIC_ID_PREFIX + secrets.token_urlsafe(16)
 
 
 class Kind(models.TextChoices):

@@ -91,3 +91,6 @@ def test_existing_tokens_keep_working_after_the_migration():
     # An app's token is its registration's now; a browser's cookie stays with its key.
     kept = dict(DeviceKey.objects.values_list("registered_by", "credential_hash"))
     assert kept == {"ios": "", "tool": "", "browser": _hash("browser-cookie")}
+    # Each registration made before public ids has a random one of its own.
+    public = list(AppRegistration.objects.values_list("public_id", flat=True))
+    assert len(set(public)) == 4 and all(p.startswith("reg_") and len(p) > 20 for p in public)
