@@ -1,6 +1,6 @@
 from api.models import ApiClient
-from ssf.exceptions import StreamNotFound
 from ssf import rules
+from ssf.exceptions import StreamNotFound
 from ssf.models import Stream
 
 

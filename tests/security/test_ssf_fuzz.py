@@ -101,7 +101,7 @@ def replaced(value, ids):
 def test_any_request_gets_json_and_never_a_5xx(
     parties, path, method, body, stream_id, authenticated
 ):
-    own, other, ids = parties
+    own, _other, ids = parties
     client = own if authenticated else Client()
     content_type, value = body
     data = value if isinstance(value, bytes) else json.dumps(replaced(value, ids))
