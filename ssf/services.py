@@ -29,7 +29,7 @@ from accounts.models import Actor, Role, User
 from api.models import ApiClient
 from api.rules import Event
 from core import outbox, taskrows
-from core.actors import Anonymous, System
+from core.actors import Anonymous
 from ssf import keys, rules, selectors
 from ssf.exceptions import StreamLimitReached, VerificationTooSoon, WorkerLost
 from ssf.models import SecurityEvent, Stream
@@ -140,9 +140,7 @@ def initiator(actor, event: Event | None = None) -> Initiator:
         return Initiator.ADMIN if administers else Initiator.USER
     if isinstance(actor, Anonymous):  # a password reset link
         return Initiator.USER
-    if isinstance(actor, System):
-        return Initiator.SYSTEM
-    return Initiator.SYSTEM
+    return Initiator.SYSTEM  # a command, the worker, the sweep
 
 
 def reason(label) -> dict[str, str]:

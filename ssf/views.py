@@ -18,7 +18,6 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.debug import sensitive_variables
 
 from api.clientauth import authenticated_client, client_refused
 from api.errors import json_response, no_store, oauth_error
@@ -72,7 +71,8 @@ def configuration(request):
             "configuration_endpoint": _url("ssf:streams"),
             "status_endpoint": _url("ssf:status"),
             "verification_endpoint": _url("ssf:verify"),
-            "authorization_schemes": [{"spec_urn": "urn:ietf:rfc:6749"}],
+            # The API client's ID and secret in HTTP Basic, as for introspection.
+            "authorization_schemes": [{"spec_urn": "urn:ietf:rfc:7617"}],
             "default_subjects": "ALL",
         }
     )
@@ -127,7 +127,6 @@ def _client_endpoint(allowed: tuple[str, ...]):
 
     def decorate(view):
         @csrf_exempt
-        @sensitive_variables("client")
         def guarded(request):
             if not keys.enabled():
                 return _off()
@@ -156,10 +155,6 @@ def _stream_id(request, body=None) -> str:
     return stream_id
 
 
-def _allow_insecure() -> bool:
-    return settings.SSF_ALLOW_INSECURE_RECEIVERS
-
-
 @_client_endpoint(("GET", "POST", "PATCH", "PUT", "DELETE"))
 def streams(request, client, actor):
     """The stream configuration endpoint (SSF 1.0 §8.1.1)."""
@@ -176,7 +171,9 @@ def streams(request, client, actor):
     if refused:
         return refused
     config = rules.stream_config(
-        body, allow_insecure=_allow_insecure(), partial=request.method == "PATCH"
+        body,
+        allow_insecure=settings.SSF_ALLOW_INSECURE_RECEIVERS,
+        partial=request.method == "PATCH",
     )
     if request.method == "POST":
         try:

@@ -27,6 +27,7 @@ def test_the_metadata_names_every_endpoint_and_each_answers(client, settings, st
     assert document["issuer"] == "https://console.example.jp"
     assert document["delivery_methods_supported"] == [rules.PUSH]
     assert document["default_subjects"] == "ALL"
+    assert document["authorization_schemes"] == [{"spec_urn": "urn:ietf:rfc:7617"}]
     assert document["jwks_uri"] == "https://console.example.jp" + JWKS
     for name, path in [
         ("configuration_endpoint", STREAMS),
