@@ -56,6 +56,7 @@ def _url(name: str) -> str:
     return settings.SITE_URL + reverse(name)
 
 
+@csrf_exempt  # answers 405 to a POST, in JSON, rather than Django's CSRF page
 def configuration(request):
     """GET /.well-known/ssf-configuration (SSF 1.0 §7.1)."""
     if not keys.enabled():
@@ -78,6 +79,7 @@ def configuration(request):
     )
 
 
+@csrf_exempt
 def jwks(request):
     """GET /api/ssf/jwks: the public signing keys (RFC 7517)."""
     if not keys.enabled():

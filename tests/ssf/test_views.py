@@ -208,3 +208,12 @@ def test_without_a_signing_key_the_transmitter_is_off(settings, client, storage)
     for response in [client.get(CONFIGURATION), client.get(JWKS), storage.get(STREAMS)]:
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
+
+
+def test_a_post_to_the_public_documents_is_a_json_405_not_the_csrf_page(db):
+    browser = Client(enforce_csrf_checks=True)
+    for url in (CONFIGURATION, JWKS):
+        response = browser.post(url)
+        assert response.status_code == 405
+        assert response["Content-Type"] == "application/json"
+        assert response["Allow"] == "GET, HEAD"
