@@ -110,9 +110,12 @@ def stream_status_change(
 
 
 @transaction.atomic
-def stream_verify(*, client: ApiClient, actor: Actor, stream_id: str, state: str) -> SecurityEvent:
+def stream_verify(
+    *, client: ApiClient, actor: Actor, stream_id: str, state: str
+) -> SecurityEvent | None:
     """Push the verification event (SSF 1.0 §8.1.4) with `state` to the stream, at
-    most once per rules.MIN_VERIFICATION_INTERVAL."""
+    most once per rules.MIN_VERIFICATION_INTERVAL (a disabled stream gets none;
+    a paused one once enabled). Returns the event, or None."""
     stream = _locked_stream(client, stream_id)
     now = timezone.now()
     interval = timedelta(seconds=rules.MIN_VERIFICATION_INTERVAL)
@@ -121,10 +124,12 @@ def stream_verify(*, client: ApiClient, actor: Actor, stream_id: str, state: str
         raise VerificationTooSoon(max(int(wait.total_seconds()) + 1, 1))
     stream.last_verification_at = now
     stream.save(update_fields=["last_verification_at"])
+    logger.info("SSF stream %s verification asked by %s", stream.stream_id, actor)
+    if stream.status == StreamStatus.DISABLED:
+        return None
     subject = {"format": "opaque", "id": stream.stream_id}
     event = {"state": state} if state else {}
     (row,) = _record([stream], rules.VERIFICATION, [(subject, event)], now)
-    logger.info("SSF stream %s verification asked by %s", stream.stream_id, actor)
     return row
 
 

@@ -114,7 +114,7 @@ def _body(request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = MAX_BODY + 1
-    if length > MAX_BODY:
+    if length > MAX_BODY or len(request.body) > MAX_BODY:
         return None, oauth_error("invalid_request", "The request is too large.", status=413)
     if request.content_type not in JSON_TYPES:
         return None, oauth_error("invalid_request", "Send the body as application/json.")

@@ -6,7 +6,7 @@ from django.test import Client
 
 from api.services import api_client_revoke
 from ssf import rules
-from ssf.models import Stream
+from ssf.models import SecurityEvent, Stream
 from tests.conftest import SETUP
 from tests.ssf.conftest import (
     CONFIGURATION,
@@ -217,3 +217,17 @@ def test_a_post_to_the_public_documents_is_a_json_405_not_the_csrf_page(db):
         assert response.status_code == 405
         assert response["Content-Type"] == "application/json"
         assert response["Allow"] == "GET, HEAD"
+
+
+def test_a_verification_of_a_disabled_stream_sends_nothing(storage, stream):
+    sid = stream["stream_id"]
+    send_json(storage, "POST", STATUS, {"stream_id": sid, "status": "disabled"})
+    assert send_json(storage, "POST", VERIFY, {"stream_id": sid}).status_code == 204
+    assert not SecurityEvent.objects.exists()
+
+
+def test_a_body_over_16_kib_is_refused(storage, receiver):
+    body = stream_body(receiver.url, description="x" * 20_000)
+    response = send_json(storage, "POST", STREAMS, body)
+    assert response.status_code == 413
+    assert not Stream.objects.exists()
