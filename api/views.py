@@ -7,10 +7,8 @@ every view is csrf_exempt), no session is made, and every answer is JSON with
 Passwords, keys and tokens are sensitive parameters: no error report shows them.
 """
 
-import base64
 import math
 from datetime import timedelta
-from urllib.parse import unquote
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +18,9 @@ from accounts import throttling
 from accounts.exceptions import AccountThrottled
 from accounts.models import Role
 from api import services
+from api.clientauth import REALM
+from api.clientauth import basic_credentials as _basic_credentials
+from api.clientauth import client_refused as _client_refused
 from api.errors import json_response, oauth_error
 from api.forms import RevokeForm, TokenRequestForm
 from core.clientip import client_address
@@ -30,7 +31,6 @@ from devicekeys.services import device_key_enter
 MAX_BODY = 16 * 1024  # no parameter of these endpoints needs more
 MAX_TOKEN_LENGTH = 200  # the longest token the console gives is about 70 characters
 FORM = "application/x-www-form-urlencoded"
-REALM = "Azukeru PRO"
 INVALID_GRANT = "The login ID, the password or the device authentication key is not valid."
 
 
@@ -129,31 +129,6 @@ def token(request):
 def _token(access: str) -> JsonResponse:
     # No expires_in: the token lives as long as the registration it is bound to.
     return json_response({"access_token": access, "token_type": "Bearer", "scope": services.SCOPE})
-
-
-@sensitive_variables("secret")
-def _basic_credentials(request) -> tuple[str, str] | None:
-    """The client ID and secret of HTTP Basic (RFC 6749 §2.3.1), or None."""
-    scheme, _space, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon or len(client_id) > 200 or len(secret) > 200:
-        return None
-    return unquote(client_id), unquote(secret)
-
-
-def _client_refused():
-    return oauth_error(
-        "invalid_client",
-        "Authenticate with the client ID and secret (HTTP Basic).",
-        status=401,
-        headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
-    )
 
 
 @csrf_exempt
