@@ -41,7 +41,9 @@ def test_two_queries_a_call(storage, app_token, django_assert_max_num_queries):
         assert introspect(storage, app_token)["active"] is True
 
 
-def test_last_use_is_written_at_most_once_a_minute(storage, app_token, waiting_key, time_machine):
+def test_last_use_is_written_at_most_once_a_minute(storage, waiting_key, time_machine, settings):
+    settings.API_ACCESS_TOKEN_SECONDS = 3600
+    app_token = grant(device_key=waiting_key.key).json()["access_token"]
     time_machine.move_to(timezone.now() + timedelta(minutes=5))
     introspect(storage, app_token)
     first = DeviceKey.objects.get(pk=waiting_key.pk).last_used_at

@@ -117,8 +117,8 @@ def _keys_required(t, admin, taro):
 
 
 def _app_revokes(t, admin, taro):
-    api.app_token_revoke(token=t["taro_azd"])
-    api.app_token_revoke(token=t["taro_azu"])
+    api.app_token_revoke(token=t["taro_azd"], client="ios")
+    api.app_token_revoke(token=t["taro_azu"], client="tool")
 
 
 def _administrator_ends_all(t, admin, taro):
