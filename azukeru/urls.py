@@ -6,6 +6,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import include, path, reverse
 
+from api import views as api_views
+
 admin.site.site_header = admin.site.site_title = "Azukeru PRO support"
 
 
@@ -61,6 +63,8 @@ urlpatterns = [
     path("console/device-keys/", include("devicekeys.urls")),
     path("console/logs/", include("audit.urls")),
     path("api/", include("api.urls")),
+    # RFC 8414: at SITE_URL + this path, SITE_URL being the issuer.
+    path(".well-known/oauth-authorization-server", api_views.metadata, name="oauth-metadata"),
     path("", include("twostep.urls")),
     path("settings/two-step/passkeys/webauthn/", include("twostep.webauthn_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
