@@ -4,11 +4,23 @@ OAuth 2.0 error code it becomes (RFC 6749 §5.2)."""
 from django import forms
 from django.core.exceptions import ValidationError
 
+from api.rules import SCOPE
 from devicekeys import rules
 
 GRANT_TYPE = "urn:azukeru:params:oauth:grant-type:device-key"
+# RFC 6749 §4.3, taken as the device-key grant (the same parameters, device_key an
+# extension parameter), so that stock clients' password flow works (docs/API.md).
+PASSWORD_GRANT = "password"  # noqa: S105 (a grant type, not a password)
+REFRESH_GRANT = "refresh_token"
+GRANT_TYPES = (GRANT_TYPE, PASSWORD_GRANT, REFRESH_GRANT)
 # The errors the token endpoint can answer with, most telling first.
-OAUTH_ERRORS = ("unsupported_grant_type", "invalid_request", "invalid_client", "invalid_grant")
+OAUTH_ERRORS = (
+    "unsupported_grant_type",
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "invalid_scope",
+)
 
 
 class OAuthForm(forms.Form):
@@ -36,6 +48,14 @@ def _describe(error: ValidationError) -> str:
     }.get(error.code, "not valid")
 
 
+def _app_client(form):
+    """client_id: one of the apps' public clients (devicekeys.rules.APP_CLIENTS)."""
+    value = form.cleaned_data["client_id"]
+    if value not in rules.APP_CLIENTS:
+        raise ValidationError("unknown client", code="invalid_client")
+    return rules.Client(value)
+
+
 class TokenRequestForm(OAuthForm):
     """POST /api/oauth/token: the device-key grant (RFC 6749 §4.5)."""
 
@@ -47,15 +67,11 @@ class TokenRequestForm(OAuthForm):
     device_name = forms.CharField(max_length=4 * rules.DEVICE_NAME_MAX_LENGTH, required=False)
 
     def clean_grant_type(self):
-        if self.cleaned_data["grant_type"] != GRANT_TYPE:
+        if self.cleaned_data["grant_type"] not in (GRANT_TYPE, PASSWORD_GRANT):
             raise ValidationError("unsupported", code="unsupported_grant_type")
-        return GRANT_TYPE
+        return self.cleaned_data["grant_type"]
 
-    def clean_client_id(self):
-        value = self.cleaned_data["client_id"]
-        if value not in rules.APP_CLIENTS:
-            raise ValidationError("unknown client", code="invalid_client")
-        return rules.Client(value)
+    clean_client_id = _app_client
 
     def clean_device_key(self):
         """Read as the sign-in page reads it; a malformed key is refused without
@@ -81,9 +97,21 @@ class RevokeForm(TokenForm):
     """POST /api/oauth/revoke: an app (a public client) sends its client_id."""
 
     client_id = forms.CharField(max_length=32)
+    clean_client_id = _app_client
 
-    def clean_client_id(self):
-        value = self.cleaned_data["client_id"]
-        if value not in rules.APP_CLIENTS:
-            raise ValidationError("unknown client", code="invalid_client")
+
+class RefreshForm(OAuthForm):
+    """POST /api/oauth/token with grant_type=refresh_token (RFC 6749 §6). `scope`, if
+    given, can only be the one scope there is."""
+
+    grant_type = forms.CharField(max_length=100)
+    client_id = forms.CharField(max_length=32)
+    refresh_token = forms.CharField(max_length=200)
+    scope = forms.CharField(max_length=100, required=False)
+    clean_client_id = _app_client
+
+    def clean_scope(self):
+        value = self.cleaned_data["scope"]
+        if value and value != SCOPE:
+            raise ValidationError("invalid scope", code="invalid_scope")
         return value

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from api import rules
-from api.rules import Event, Kind, State
+from api.rules import Event, Kind, State, TokenKind
 from core.scoping import ContractScopedModel
 from devicekeys.models import DeviceKey
 from devicekeys.rules import DEVICE_NAME_MAX_LENGTH, Client
@@ -37,10 +37,9 @@ class ApiClient(models.Model):
 
 class AppRegistration(ContractScopedModel):
     """An app's or tool's sign-in (アプリのログイン): what the token endpoint gave it.
-    Its token is bound to a key's registration (`device_key`, `azd_…`) or to the
-    login ID alone (`azu_…`); only the token's SHA-256 is kept, under a unique index
-    the introspection of every request looks it up by. Its state and the reason it
-    was suspended or ended follow api.rules; the grant, the introspection, the
+    Its tokens (AppToken) are bound to a key's registration (`device_key`, `azd_…`)
+    or to the login ID alone (`azu_…`). Its state and the reason it was suspended or
+    ended follow api.rules; the grant, the refresh, the introspection, the
     revocation, the status call and the console's lists all read this one row."""
 
     # The registration's name outside the console, random (never the row's sequential
@@ -66,7 +65,6 @@ class AppRegistration(ContractScopedModel):
         related_name="app_registrations",
     )
     device_name = models.CharField(_("端末名"), max_length=DEVICE_NAME_MAX_LENGTH)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.ACTIVE)
     reason = models.CharField(_("理由"), max_length=32, choices=Event.choices, blank=True)
     created_at = models.DateTimeField(_("登録日時"), default=timezone.now)
@@ -105,3 +103,36 @@ class AppRegistration(ContractScopedModel):
     @property
     def can_end(self) -> bool:
         return rules.can_end(State(self.state))
+
+
+class AppToken(models.Model):
+    """A token an app registration holds (api.rules, "Its tokens"): an access token
+    that expires, or a refresh token. Only its SHA-256 is kept, under the unique
+    index the introspection of every request looks it up by. An access token from
+    before expiry (the migration api 0008) has none: it opens as long as its
+    registration does. A refresh token is used once (`rotated_at`); it is kept a
+    while after that so that a second use is recognised."""
+
+    registration = models.ForeignKey(
+        AppRegistration, on_delete=models.CASCADE, related_name="tokens"
+    )
+    kind = models.CharField(max_length=8, choices=TokenKind.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=TokenKind.values), name="app_token_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=TokenKind.REFRESH) | models.Q(rotated_at__isnull=True),
+                name="app_token_only_refresh_rotates",
+            ),
+        ]
+        indexes = [models.Index(fields=["registration", "kind"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.registration_id}"

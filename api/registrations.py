@@ -17,15 +17,14 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Actor, Contract, User
 from api import rules
 from api.models import AppRegistration
 from api.rules import Event, Kind, State
+from api.tokens import IssuedTokens, app_tokens_issue
 from audit import services as audit
 from audit.actions import Action
-from devicekeys import credentials
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Client
 from ssf import services as ssf
@@ -33,33 +32,32 @@ from ssf import services as ssf
 logger = logging.getLogger(__name__)
 
 
-@sensitive_variables("token")
 def app_registration_create(
     *,
     contract: Contract,
     user: User,
     client: Client,
     device_name: str,
-    token: str,
     device_key: DeviceKey | None = None,
     ip: str | None = None,
-) -> AppRegistration:
-    """The registration of an app that has just been given `token` (only its hash is
-    kept): bound to `device_key`, or to the login ID alone. The caller records the
-    registration in ログ管理 (a key's registration already is)."""
+) -> tuple[AppRegistration, IssuedTokens]:
+    """The registration of an app that has just proved who it is, and its first tokens
+    (api.tokens; only their hashes are kept): bound to `device_key`, or to the login ID
+    alone. The caller records the registration in ログ管理 (a key's registration
+    already is)."""
     now = timezone.now()
-    return AppRegistration.objects.create(
+    registration = AppRegistration.objects.create(
         contract=contract,
         user=user,
         client=client,
         kind=Kind.KEY if device_key is not None else Kind.ACCOUNT,
         device_key=device_key,
         device_name=device_name,
-        token_hash=credentials.token_hash(token),
         created_at=device_key.registered_at if device_key is not None else now,
         last_used_at=now,
         last_ip=ip,
     )
+    return registration, app_tokens_issue(registration, now=registration.created_at)
 
 
 def _audit_action(event: Event) -> Action:

@@ -13,7 +13,7 @@ and what GET /api/device/status tells an app about it.
   削除 end it. It survives a password change: the device proved its key, and a new
   registration would need a 再発行 (docs/API.md).
 - Both end with the login ID's deletion, the app's own sign-out, the administrator
-  or the user ending it, and 全端末からサインアウト.
+  or the user ending it, 全端末からサインアウト, and a refresh token used twice.
 
 Services ask `after()` for each registration an event reaches, and the lists ask
 `can_end()` which buttons to offer, so the rules are written once.
@@ -27,7 +27,10 @@ from django.utils.translation import gettext_lazy as _
 from devicekeys.rules import REFUSAL_MESSAGES, Refusal
 
 ACCOUNT_TOKEN_PREFIX = "azu_"  # noqa: S105 (a prefix, not a secret)
+KEY_TOKEN_PREFIX = "azd_"  # noqa: S105
+REFRESH_TOKEN_PREFIX = "azr_"  # noqa: S105
 PUBLIC_ID_PREFIX = "reg_"
+SCOPE = "storage"  # what a token opens: the storage service, as its user ID
 
 
 def new_public_id() -> str:
@@ -41,6 +44,39 @@ class Kind(models.TextChoices):
 
     KEY = "key", _("端末認証キー")
     ACCOUNT = "account", _("ログインIDのみ")
+
+
+# --- Its tokens ---------------------------------------------------------------------------
+#
+# A registration holds short-lived access tokens and one refresh token at a time
+# (api.models.AppToken). An access token opens the storage service for
+# settings.API_ACCESS_TOKEN_SECONDS; the refresh token (RFC 6749 §6) gets the next
+# pair while the registration is in use, once: each use rotates it, and an old one
+# presented again ends the registration (RFC 9700 §4.14.2, no grace period).
+
+
+class TokenKind(models.TextChoices):
+    ACCESS = "access", _("アクセストークン")
+    REFRESH = "refresh", _("リフレッシュトークン")
+
+
+ACCESS_TOKEN_PREFIXES = {Kind.KEY: KEY_TOKEN_PREFIX, Kind.ACCOUNT: ACCOUNT_TOKEN_PREFIX}
+TOKEN_LOOKUP_BYTES = 9  # the random id a token is told apart by in a log line
+TOKEN_SECRET_BYTES = 32
+
+
+def new_token(prefix: str) -> str:
+    """`<prefix><random id>.<secret>`: the prefix says what the token is (azd_ a
+    key-bound access token, azu_ a login-ID one, azr_ a refresh token), the id is
+    random (it tells nothing of the registration or the key), 256 random bits follow.
+    Only the SHA-256 of the whole string is kept."""
+    lookup = secrets.token_urlsafe(TOKEN_LOOKUP_BYTES)
+    return f"{prefix}{lookup}.{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
+
+
+def access_token_expired(expires_at, now) -> bool:
+    """An access token from before expiry (none kept) never expires by time."""
+    return expires_at is not None and expires_at <= now
 
 
 class State(models.TextChoices):
@@ -65,6 +101,7 @@ class Event(models.TextChoices):
     ENDED_BY_ADMINISTRATOR = "by_administrator", _("管理者による終了")
     ENDED_BY_USER = "by_user", _("利用者による終了")
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("全端末からサインアウト")
+    REFRESH_TOKEN_REUSED = "refresh_token_reused", _("使用済みリフレッシュトークンの再使用")
 
 
 # The events that end a registration of each kind, whether it is in use or suspended.
@@ -74,6 +111,7 @@ _ENDED_BY_BOTH = {
     Event.ENDED_BY_ADMINISTRATOR,
     Event.ENDED_BY_USER,
     Event.SIGNED_OUT_EVERYWHERE,
+    Event.REFRESH_TOKEN_REUSED,
 }
 ENDING = {
     Kind.KEY: _ENDED_BY_BOTH | {Event.KEY_REISSUED, Event.KEY_DELETED},
@@ -136,6 +174,10 @@ ENDED_MESSAGES = {
     Event.SIGNED_OUT_EVERYWHERE: _(
         "管理者がこのログインIDを全端末からサインアウトしました。もう一度ログインしてください。"
     ),
+    Event.REFRESH_TOKEN_REUSED: _(
+        "この端末のリフレッシュトークンが二度使われたため、盗まれたおそれがあるとしてログインを"
+        "終了しました。もう一度ログインしてください。"
+    ),
 }
 # event -> (state word, message). The words of a key's refusal are a browser's
 # (devicekeys.rules.REFUSAL_MESSAGES): one wording per reason.
@@ -147,6 +189,7 @@ TOLD = {
     Event.KEY_REQUIRED: ("invalid", REFUSAL_MESSAGES[Refusal.KEY_REQUIRED]),
     Event.PASSWORD_CHANGED: ("password_changed", ENDED_MESSAGES[Event.PASSWORD_CHANGED]),
     Event.PASSWORD_RESET: ("password_changed", ENDED_MESSAGES[Event.PASSWORD_CHANGED]),
+    Event.REFRESH_TOKEN_REUSED: ("token_reused", ENDED_MESSAGES[Event.REFRESH_TOKEN_REUSED]),
     **{
         event: ("signed_out", ENDED_MESSAGES[event])
         for event in (

@@ -2,10 +2,12 @@
 service of the console. Keys, their registration and their three strikes stay the
 business of devicekeys.services; this module adds what an app needs besides.
 
-Tokens. An app's access token is 256 random bits with a prefix that says what it is
-bound to, and the console keeps only its SHA-256, in its app registration
-(api.models.AppRegistration, the one row the grant, the introspection, the
-revocation, the status call and the console's lists share):
+Tokens. An app's access token is 256 random bits after a prefix that says what it is
+bound to and a random id, and the console keeps only its SHA-256, as one of its app
+registration's tokens (api.models.AppToken, hung on api.models.AppRegistration, the
+one row the grant, the refresh, the introspection, the revocation, the status call
+and the console's lists share). It expires after API_ACCESS_TOKEN_SECONDS; the
+refresh token gets the next one while the registration is in use:
 - `azd_…` bound to a key's registration: 停止 suspends it, 停止解除 lets it in again;
   再発行, 削除 and the login ID's deletion end it for good. A password change does
   not: the device proved its key.
@@ -13,7 +15,7 @@ revocation, the status call and the console's lists share):
   authentication: it ends with the password (changed or reset), the login ID's
   deletion, and for good when device authentication is switched on.
 Both end with the app's own sign-out, the administrator's or the user's end and
-全端末からサインアウト (api.rules holds the table). A token has no expiry.
+全端末からサインアウト and a refresh token used twice (api.rules holds the table).
 """
 
 import hashlib
@@ -22,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -32,11 +34,13 @@ from accounts.exceptions import UserNotFound
 from accounts.models import Actor, Contract, User
 from api import rules
 from api.exceptions import AppRegistrationNotFound
-from api.models import ApiClient, AppRegistration
+from api.models import ApiClient, AppRegistration, AppToken
 from api.registrations import app_registration_create, app_registrations_apply
-from api.rules import Event, State
+from api.rules import SCOPE, Event, State, TokenKind
+from api.tokens import IssuedTokens, access_lifetime, app_tokens_issue
 from audit import services as audit
 from audit.actions import Action
+from core.actors import System
 from core.prepared import PreparedQuery
 from devicekeys import credentials
 from devicekeys import rules as key_rules
@@ -47,10 +51,13 @@ from notifications import kinds
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
+SYSTEM = System("app API")  # ends a registration whose login ID is already gone
 
-SCOPE = "storage"  # what a token opens: the storage service, as its user ID
 CLIENT_ID_PREFIX = "azc_"
 USE_WRITE_INTERVAL = timedelta(minutes=1)  # 最終利用日時, as for browsers
+# How long a used refresh token is kept to recognise a second use (which ends its
+# registration); an older one is simply unknown (invalid_grant) and ends nothing.
+ROTATED_KEPT = timedelta(days=30)
 
 # GET /api/device/status of a token retired before registrations kept their reason.
 STATES = {Refusal.REISSUED: "reissued", Refusal.DELETED: "deleted"}
@@ -114,18 +121,16 @@ def _secret_matches(secret_hash: str | None, secret: str) -> bool:
 # --- Tokens -------------------------------------------------------------------------------
 
 
-@sensitive_variables("token")
 @transaction.atomic
 def account_token_issue(
     *, user: User, client: Client, device_name: str, actor: Actor, ip: str | None = None
-) -> str:
-    """An app's token bound to the login ID alone (アクセス設定 requires no key): a new
-    app registration. Returns the token; only its hash is kept. (A key-bound token
-    comes from devicekeys.services.device_key_enter, which registers the key.)"""
-    token = rules.ACCOUNT_TOKEN_PREFIX + secrets.token_urlsafe(credentials.TOKEN_BYTES)
+) -> IssuedTokens:
+    """An app's tokens bound to the login ID alone (アクセス設定 requires no key): a new
+    app registration. Returns the tokens; only their hashes are kept. (Key-bound ones
+    come from devicekeys.services.device_key_enter, which registers the key.)"""
     name = device_name or key_rules.APP_DEVICE_NAMES[client]
-    app_registration_create(
-        contract=user.contract, user=user, client=client, device_name=name, token=token, ip=ip
+    _registration, tokens = app_registration_create(
+        contract=user.contract, user=user, client=client, device_name=name, ip=ip
     )
     audit.record(
         Action.DEVICE_REGISTERED,
@@ -134,7 +139,48 @@ def account_token_issue(
         target=f"{name} ({user.login_id})",
         changes={"registered_by": ["", client]},
     )
-    return token
+    return tokens
+
+
+@sensitive_variables("refresh_token")
+@transaction.atomic
+def app_token_refresh(*, refresh_token: str, client: Client) -> IssuedTokens | None:
+    """The refresh token grant (RFC 6749 §6): the next access token and refresh token
+    of the registration `refresh_token` belongs to, while it is in use (api.rules:
+    not after 停止 until 停止解除, never once ended); None (invalid_grant) otherwise,
+    for a token of another client, and for one the console never gave. Each refresh
+    token is used once: presented again, it ends its registration
+    (Event.REFRESH_TOKEN_REUSED), whoever holds the newer one."""
+    row = (
+        AppToken.objects.select_related("registration__contract", "registration__user")
+        .select_for_update(of=("self",))
+        .filter(token_hash=credentials.token_hash(refresh_token), kind=TokenKind.REFRESH)
+        .first()
+    )
+    if row is None or row.registration.client != client:
+        return None
+    registration = row.registration
+    user = registration.user
+    if row.rotated_at is not None:
+        logger.warning("refresh token of app registration %s used twice", registration.pk)
+        app_registrations_apply(
+            contract=registration.contract,
+            event=Event.REFRESH_TOKEN_REUSED,
+            actor=user or SYSTEM,
+            registrations=AppRegistration.objects.filter(pk=registration.pk),
+        )
+        return None
+    if user is None or not rules.opens(State(registration.state), account_active=user.is_active):
+        return None
+    now = timezone.now()
+    AppToken.objects.filter(pk=row.pk).update(rotated_at=now)
+    # What no request can use any more: access tokens past expiry, refresh tokens
+    # used long ago.
+    registration.tokens.filter(
+        models.Q(kind=TokenKind.ACCESS, expires_at__lt=now)
+        | models.Q(kind=TokenKind.REFRESH, rotated_at__lt=now - ROTATED_KEPT)
+    ).delete()
+    return app_tokens_issue(registration, now=now)
 
 
 @transaction.atomic
@@ -152,14 +198,17 @@ def app_registration_refused(*, user: User, client: Client) -> None:
 
 @dataclass(frozen=True)
 class Holder:
-    """The app registration a token belongs to, as found now."""
+    """A token the console gave, and the app registration it belongs to, as found now."""
 
+    token_kind: TokenKind
+    token_issued_at: datetime
+    token_expires_at: datetime | None
     pk: int
+    public_id: str
     state: State
     reason: str
     client: str
     device_name: str
-    issued_at: datetime
     last_used_at: datetime | None
     contract_id: int
     key_id: int | None
@@ -169,26 +218,38 @@ class Holder:
 
     @property
     def active(self) -> bool:
+        """Whether the registration opens the storage service now (whatever the token)."""
         return rules.opens(self.state, account_active=self.account_active)
 
+    def opens(self, now: datetime) -> bool:
+        """Whether this token, as an access token, opens the storage service now."""
+        return (
+            self.token_kind == TokenKind.ACCESS
+            and not rules.access_token_expired(self.token_expires_at, now)
+            and self.active
+        )
 
-# The lookup of a token, compiled once (core.prepared): its registration with the login
-# ID, by the unique index of its hash. For the introspection, the same query also reads
-# the storage service's client (its secret's hash), so that a token the console knows
-# costs one round trip to the database.
+
+# The lookup of a token, compiled once (core.prepared): the token's row by the unique
+# index of its hash, with its registration and login ID joined. For the
+# introspection, the same query also reads the storage service's client (its secret's
+# hash), so that a token the console knows costs one round trip to the database.
 FIELDS = (
-    "pk",
-    "state",
-    "reason",
-    "client",
-    "device_name",
-    "created_at",
-    "last_used_at",
-    "contract_id",
-    "device_key_id",
-    "user_id",
-    "user__login_id",
-    "user__is_active",
+    "kind",
+    "issued_at",
+    "expires_at",
+    "registration_id",
+    "registration__public_id",
+    "registration__state",
+    "registration__reason",
+    "registration__client",
+    "registration__device_name",
+    "registration__last_used_at",
+    "registration__contract_id",
+    "registration__device_key_id",
+    "registration__user_id",
+    "registration__user__login_id",
+    "registration__user__is_active",
 )
 TOKEN_HASH = "\x00token-hash\x00"  # noqa: S105 (a stand-in, not a secret)
 CLIENT_ID = "\x00client-id\x00"
@@ -199,16 +260,16 @@ def _client_secret(client_id: str) -> Subquery:
     return Subquery(clients.values("secret_hash")[:1])
 
 
-def _registrations(token_hash: str, client_id: str | None = None):
-    rows = AppRegistration.objects.filter(token_hash=token_hash)
+def _tokens(token_hash: str, client_id: str | None = None):
+    rows = AppToken.objects.filter(token_hash=token_hash)
     if client_id is None:
         return rows.values_list(*FIELDS)[:1]
     rows = rows.annotate(client_secret=_client_secret(client_id))
     return rows.values_list(*FIELDS, "client_secret")[:1]
 
 
-_REGISTRATION = PreparedQuery(_registrations, token_hash=TOKEN_HASH)
-_REGISTRATION_AND_CLIENT = PreparedQuery(_registrations, token_hash=TOKEN_HASH, client_id=CLIENT_ID)
+_TOKEN = PreparedQuery(_tokens, token_hash=TOKEN_HASH)
+_TOKEN_AND_CLIENT = PreparedQuery(_tokens, token_hash=TOKEN_HASH, client_id=CLIENT_ID)
 _CLIENT = PreparedQuery(
     lambda client_id: ApiClient.objects.filter(
         client_id=client_id, revoked_at__isnull=True
@@ -218,15 +279,18 @@ _CLIENT = PreparedQuery(
 
 
 def _holder(row: tuple) -> Holder:
-    (pk, state, reason, client, name, created_at, used_at, contract_id, key_id, *user) = row
-    user_id, login_id, user_active = user
+    kind, issued_at, expires_at, pk, public_id, state, reason, *rest = row
+    client, name, used_at, contract_id, key_id, user_id, login_id, user_active = rest
     return Holder(
+        token_kind=TokenKind(kind),
+        token_issued_at=issued_at,
+        token_expires_at=expires_at,
         pk=pk,
+        public_id=public_id,
         state=State(state),
         reason=reason,
         client=client,
         device_name=name,
-        issued_at=created_at,
         last_used_at=used_at,
         contract_id=contract_id,
         key_id=key_id,
@@ -237,11 +301,11 @@ def _holder(row: tuple) -> Holder:
 
 
 def _lookup(token: str, client_id: str | None = None) -> tuple[Holder | None, tuple]:
-    """The registration of the token (None: none), and what else the query read (the
-    client's secret hash when `client_id` is given and the token's row exists)."""
+    """The token's row and registration (None: none), and what else the query read
+    (the client's secret hash when `client_id` is given and the token's row exists)."""
     if not token:
         return None, ()
-    query = _REGISTRATION if client_id is None else _REGISTRATION_AND_CLIENT
+    query = _TOKEN if client_id is None else _TOKEN_AND_CLIENT
     values = {"token_hash": credentials.token_hash(token)}
     rows = query.rows(**values, **({"client_id": client_id} if client_id else {}))
     if not rows:
@@ -251,27 +315,33 @@ def _lookup(token: str, client_id: str | None = None) -> tuple[Holder | None, tu
 
 @sensitive_variables("token")
 def token_holder(token: str) -> Holder | None:
-    """The registration of this access token, in whatever state, or None for a token
-    the console never gave: one query."""
+    """The token (access or refresh) and its registration, in whatever state, or None
+    for a token the console never gave: one query."""
     holder, _more = _lookup(token)
     return holder
 
 
 @sensitive_variables("token", "client_secret")
 def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict | None:
-    """RFC 7662: what the storage service may know of a token; None when the client
-    (HTTP Basic) is not an active API client with this secret. One query for a token
-    the console knows (its row and the client's together), two for another, and at
-    most once a minute per registration the UPDATE of its 最終利用日時."""
+    """RFC 7662: what the storage service may know of an access token; None when the
+    client (HTTP Basic) is not an active API client with this secret. One query for a
+    token the console knows (its row, its registration and the client's secret
+    together), two for another, and at most once a minute per registration the UPDATE
+    of its 最終利用日時. A refresh token, an expired access token and one whose
+    registration is not in use are `{"active": false}`. `exp` is the token's expiry;
+    for a token from before expiry, now + API_ACCESS_TOKEN_SECONDS, so that no cache
+    keeps it longer than a new one."""
     holder, more = _lookup(token, client_id)
     if not more:  # no row of the token: the client read on its own
         more = next(iter(_CLIENT.rows(client_id=client_id)), (None,))
     (client_hash,) = more
     if not _secret_matches(client_hash, client_secret):
         return None
-    if holder is None or not holder.active:
+    now = timezone.now()
+    if holder is None or not holder.opens(now):
         return {"active": False}
     _record_use(holder)
+    expires_at = holder.token_expires_at or now + access_lifetime()
     return {
         "active": True,
         "scope": SCOPE,
@@ -279,7 +349,10 @@ def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict 
         "username": holder.login_id,
         "sub": str(holder.user_id),
         "token_type": "Bearer",
-        "iat": int(holder.issued_at.timestamp()),
+        "iat": int(holder.token_issued_at.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "aud": client_id,
+        "sid": holder.public_id,
         "contract": holder.contract_id,
         "device_key_id": holder.key_id,
         "device_name": holder.device_name,
@@ -314,6 +387,8 @@ def device_status(token: str, *, ip: str | None = None) -> DeviceStatus | None:
     holder = token_holder(token)
     if holder is None:
         return _retired_status(token)
+    if holder.token_kind != TokenKind.ACCESS:  # a refresh token is no bearer token
+        return None
     told = rules.told(holder.state, holder.reason, account_active=holder.account_active)
     if told is None:
         return None
@@ -338,12 +413,14 @@ def _retired_status(token: str) -> DeviceStatus | None:
 
 
 @sensitive_variables("token")
-def app_token_revoke(*, token: str) -> None:
-    """RFC 7009, by the app (its sign-out): the token opens nothing any more. A key's
+def app_token_revoke(*, token: str, client: Client) -> None:
+    """RFC 7009, by the app `client` (its sign-out), with its access or its refresh
+    token: the registration ends, and with it every token it holds. A key's
     registration stays and needs a 再発行 to register again, like a browser whose
-    cookie was deleted. An unknown token is no error."""
+    cookie was deleted. An unknown token, or one issued to another client, is no
+    error and changes nothing (RFC 7009 §2.1, §2.2)."""
     holder = token_holder(token)
-    if holder is None or holder.user_id is None:
+    if holder is None or holder.user_id is None or holder.client != client:
         return
     user = User.objects.select_related("contract").get(pk=holder.user_id)
     app_registrations_apply(

@@ -10,7 +10,9 @@ Passwords, keys and tokens are sensitive parameters: no error report shows them.
 import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
@@ -20,10 +22,12 @@ from accounts.models import Role
 from api import services
 from api.clientauth import REALM
 from api.clientauth import basic_credentials as _basic_credentials
-from api.clientauth import client_refused as _client_refused
 from api.errors import json_response, oauth_error
-from api.forms import RevokeForm, TokenRequestForm
+from api.forms import GRANT_TYPES, REFRESH_GRANT, RefreshForm, RevokeForm, TokenRequestForm
+from api.rules import SCOPE
+from api.tokens import IssuedTokens
 from core.clientip import client_address
+from core.siteurl import site_url
 from devicekeys import signin
 from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
 from devicekeys.services import device_key_enter
@@ -32,6 +36,7 @@ MAX_BODY = 16 * 1024  # no parameter of these endpoints needs more
 MAX_TOKEN_LENGTH = 200  # the longest token the console gives is about 70 characters
 FORM = "application/x-www-form-urlencoded"
 INVALID_GRANT = "The login ID, the password or the device authentication key is not valid."
+INVALID_REFRESH = "The refresh token is not valid: sign in again."
 
 
 def throttled(wait: timedelta) -> JsonResponse:
@@ -60,9 +65,8 @@ def _parameters(request):
         length = MAX_BODY + 1
     if length > MAX_BODY:
         return None, oauth_error("invalid_request", "The request is too large.", status=413)
-    repeated = sorted(name for name, values in request.POST.lists() if len(values) > 1)
-    if repeated:
-        return None, oauth_error("invalid_request", f"{repeated[0]}: given more than once.")
+    if any(len(values) > 1 for _name, values in request.POST.lists()):
+        return None, oauth_error("invalid_request", "A parameter was given more than once.")
     return request.POST, None
 
 
@@ -70,18 +74,41 @@ def _form_error(form):
     code, description = form.oauth_error()
     if code == "invalid_grant":  # a malformed key: told as any wrong key
         description = INVALID_GRANT
-    return oauth_error(code, description, status=401 if code == "invalid_client" else 400)
+    if code == "invalid_client":
+        return _client_refused(description)
+    return oauth_error(code, description)
 
 
 @csrf_exempt
-@sensitive_post_parameters("password", "device_key")
-@sensitive_variables("data", "enrollment", "token")
+@sensitive_post_parameters("password", "device_key", "refresh_token")
 def token(request):
     """POST /api/oauth/token: an app or tool registers with the login ID, its password
-    and a 端末認証キー (the device-key grant), and gets an access token."""
+    and a 端末認証キー (the device-key grant, or the same as RFC 6749's password
+    grant), and gets an access token and a refresh token; or gets the next pair with
+    its refresh token (RFC 6749 §6)."""
     params, refused = _parameters(request)
     if refused:
         return refused
+    if params.get("grant_type") == REFRESH_GRANT:
+        return _refresh(params)
+    return _device_key_grant(request, params)
+
+
+@sensitive_variables("params", "tokens")
+def _refresh(params):
+    form = RefreshForm(params)
+    if not form.is_valid():
+        return _form_error(form)
+    tokens = services.app_token_refresh(
+        refresh_token=form.cleaned_data["refresh_token"], client=form.cleaned_data["client_id"]
+    )
+    if tokens is None:
+        return oauth_error("invalid_grant", INVALID_REFRESH)
+    return _token(tokens)
+
+
+@sensitive_variables("params", "data", "enrollment", "tokens")
+def _device_key_grant(request, params):
     form = TokenRequestForm(params)
     if not form.is_valid():
         return _form_error(form)
@@ -99,10 +126,10 @@ def token(request):
         return oauth_error("invalid_grant", INVALID_GRANT)
     client, name = data["client_id"], data["device_name"]
     if not signin.device_auth_applies(user):
-        access = services.account_token_issue(
+        tokens = services.account_token_issue(
             user=user, client=client, device_name=name, actor=user, ip=client_address(request)
         )
-        return _token(access)
+        return _token(tokens)
     try:
         if not data["device_key"]:
             raise NoKeyWaiting
@@ -123,12 +150,31 @@ def token(request):
         return oauth_error("invalid_grant", INVALID_GRANT)
     except TooManyEntries as waiting:
         return throttled(waiting.retry_after)
-    return _token(enrollment.token)
+    return _token(enrollment.app_tokens)
 
 
-def _token(access: str) -> JsonResponse:
-    # No expires_in: the token lives as long as the registration it is bound to.
-    return json_response({"access_token": access, "token_type": "Bearer", "scope": services.SCOPE})
+@sensitive_variables("tokens")
+def _token(tokens: IssuedTokens) -> JsonResponse:
+    """RFC 6749 §5.1."""
+    return json_response(
+        {
+            "access_token": tokens.access_token,
+            "token_type": "Bearer",
+            "expires_in": tokens.expires_in,
+            "refresh_token": tokens.refresh_token,
+            "scope": SCOPE,
+        }
+    )
+
+
+def _client_refused(description: str = "Authenticate with the client ID and secret (HTTP Basic)."):
+    """invalid_client: 401 with the scheme to authenticate by (RFC 6749 §5.2)."""
+    return oauth_error(
+        "invalid_client",
+        description,
+        status=401,
+        headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
+    )
 
 
 @csrf_exempt
@@ -162,15 +208,19 @@ def introspect(request):
 @csrf_exempt
 @sensitive_post_parameters("token")
 def revoke(request):
-    """POST /api/oauth/revoke (RFC 7009), by the app: its sign-out."""
+    """POST /api/oauth/revoke (RFC 7009), by the app (a public client, named by its
+    client_id): its sign-out, with its access or its refresh token. token_type_hint
+    is read but not needed: the token's own row says what it is."""
     params, refused = _parameters(request)
     if refused:
         return refused
     form = RevokeForm(params)
     if not form.is_valid():
         return _form_error(form)
-    services.app_token_revoke(token=form.cleaned_data["token"])
-    return json_response({})  # also for a token that opened nothing
+    data = form.cleaned_data
+    services.app_token_revoke(token=data["token"], client=data["client_id"])
+    # Also for a token that opened nothing or is another client's (RFC 7009 §2.2).
+    return json_response({})
 
 
 @csrf_exempt
@@ -197,3 +247,31 @@ def device_status(request):
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'},
         )
     return json_response({"state": status.state, "message": status.message})
+
+
+@csrf_exempt
+def metadata(request):
+    """GET /.well-known/oauth-authorization-server (RFC 8414): where the endpoints are
+    and what they accept, so that a client library configures itself. The issuer is
+    SITE_URL, the address this document is served under. There is no authorization
+    endpoint: `response_types_supported` is ["none"], the one response type that
+    gives nothing (RFC 8414 requires the member; an empty list is refused by client
+    libraries' validation)."""
+    if request.method not in ("GET", "HEAD"):
+        response = oauth_error("invalid_request", "Use GET.", status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    return json_response(
+        {
+            "issuer": settings.SITE_URL,
+            "token_endpoint": site_url(reverse("api:token")),
+            "introspection_endpoint": site_url(reverse("api:introspect")),
+            "revocation_endpoint": site_url(reverse("api:revoke")),
+            "grant_types_supported": list(GRANT_TYPES),
+            "response_types_supported": ["none"],
+            "scopes_supported": [SCOPE],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+        }
+    )

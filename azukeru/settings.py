@@ -300,6 +300,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 SITE_URL = parse_site_url(
     env.str("SITE_URL") if PRODUCTION else env.str("SITE_URL", default="http://localhost:8000")
 )
+# API_ACCESS_TOKEN_SECONDS: how long an app's access token opens the storage service
+# (docs/API.md); the app gets the next one with its refresh token. A resource server
+# caches an introspection answer no longer than its `exp`, so this bounds how long a
+# 停止 can take to reach it without a pushed event.
+API_ACCESS_TOKEN_SECONDS = env.int("API_ACCESS_TOKEN_SECONDS", default=300)
 # EMAIL_URL: smtp+tls://user:password@host:587, smtps://..., consolemail://
 # Without it, development writes each mail as a file under var/mail/ for the reader.
 if env.str("EMAIL_URL", default="") or PRODUCTION:

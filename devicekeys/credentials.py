@@ -17,7 +17,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import BigIntegerField
 from django.views.decorators.debug import sensitive_variables
 
 COOKIE_NAME = "azukeru_device"
@@ -28,30 +27,16 @@ _SEPARATOR = "."
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
 
 
-# An app's access token bound to a key: this prefix, the key's id, a dot, 256 random
-# bits. A browser's cookie token has neither, so neither can be presented as the other
-# (the hash covers the whole token). Its SHA-256 is its app registration's
-# (api.models.AppRegistration, looked up by that hash); only the random part is secret.
+# An app's access token bound to a key starts with this prefix (api.rules.new_token);
+# a browser's cookie token has none, so neither can be presented as the other (the
+# hash covers the whole token). App tokens are their app registration's
+# (api.models.AppToken, looked up by that hash).
 APP_TOKEN_PREFIX = "azd_"  # noqa: S105 (a prefix, not a secret)
-_APP_TOKEN = re.compile(r"azd_([1-9][0-9]{0,18})\.[A-Za-z0-9_-]{43}")
 
 
-def new_token(client: str = "browser", *, key_id: int | None = None) -> str:
-    """A new credential: 256 random bits; an app's (any client but a browser) with its
-    prefix and the id of the key it is bound to."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token if client == "browser" else f"{APP_TOKEN_PREFIX}{key_id}.{token}"
-
-
-def key_id_of(token: str) -> int | None:
-    """The key id of a well-formed app token, or None. An id beyond what the key's
-    primary key (a BigAutoField) can hold names no key: None, like any other token
-    the console never gave, and never a number the database refuses."""
-    found = _APP_TOKEN.fullmatch(token)
-    if found is None:
-        return None
-    key_id = int(found.group(1))
-    return key_id if key_id <= BigIntegerField.MAX_BIGINT else None
+def new_token() -> str:
+    """A browser's new credential: 256 random bits."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def token_hash(token: str) -> str:

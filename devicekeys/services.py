@@ -28,6 +28,7 @@ from accounts.exceptions import UserNotFound
 from accounts.models import Actor, Contract, Role, User
 from api.registrations import app_registration_create, app_registrations_apply
 from api.rules import Event
+from api.tokens import IssuedTokens
 from audit import services as audit
 from audit.actions import Action as AuditAction
 from devicekeys import credentials, rules, wrong_entries
@@ -381,11 +382,13 @@ def _registered_device_name(contract: Contract, key: DeviceKey, wanted: str) -> 
 
 @dataclass(frozen=True)
 class Enrollment:
-    """A device has registered `key`; `token` is its credential: a browser's cookie, an
-    app's access token. Only the device ever holds it; the key keeps its hash."""
+    """A device has registered `key`. A browser's credential is `token`, its cookie
+    (the key keeps its hash); an app's are `app_tokens`, its access and refresh tokens
+    (its app registration keeps their hashes). Only the device ever holds them."""
 
     key: DeviceKey
-    token: str = field(repr=False)
+    token: str = field(repr=False, default="")
+    app_tokens: IssuedTokens | None = None
 
 
 @sensitive_variables("entered", "token")
@@ -405,8 +408,8 @@ def _enter(
             _count_wrong_entry(counter, contract=contract, user=user, actor=actor, ip=ip)
         )
     wrong_entries.reset(counter)
-    token = credentials.new_token(client, key_id=match.pk)
     browser = client == Client.BROWSER
+    token = credentials.new_token() if browser else ""
     wanted = rules.browser_name(user_agent) if browser else device_name
     key = device_key_register(
         contract=contract,
@@ -420,13 +423,13 @@ def _enter(
         ip=ip,
         user_agent=user_agent,
     )
+    app_tokens = None
     if not browser:
-        app_registration_create(
+        _registration, app_tokens = app_registration_create(
             contract=contract,
             user=user,
             client=client,
             device_name=key.device_name,
-            token=token,
             device_key=key,
             ip=ip,
         )
@@ -439,7 +442,7 @@ def _enter(
             device_name=key.device_name,
             ip_address=ip or "",
         )
-    return Enrollment(key=key, token=token)
+    return Enrollment(key=key, token=token, app_tokens=app_tokens)
 
 
 @sensitive_variables("entered")

@@ -26,6 +26,8 @@ EXPECTED_FROM_ACTIVE = {
     Event.ENDED_BY_ADMINISTRATOR: {Kind.KEY: State.ENDED, Kind.ACCOUNT: State.ENDED},
     Event.ENDED_BY_USER: {Kind.KEY: State.ENDED, Kind.ACCOUNT: State.ENDED},
     Event.SIGNED_OUT_EVERYWHERE: {Kind.KEY: State.ENDED, Kind.ACCOUNT: State.ENDED},
+    # A refresh token used twice: whoever holds the newer one, the registration ends.
+    Event.REFRESH_TOKEN_REUSED: {Kind.KEY: State.ENDED, Kind.ACCOUNT: State.ENDED},
 }
 
 

@@ -25,15 +25,22 @@ def test_a_right_key_registers_the_app_as_a_browser_would(waiting_key, admin_cli
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "scope"}  # no expiry
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "scope"}
     assert body["token_type"] == "Bearer" and body["scope"] == "storage"
+    assert body["expires_in"] == 300
     token = body["access_token"]
     assert token.startswith("azd_") and len(token) >= 4 + 43  # 256 random bits
+    assert f"azd_{waiting_key.pk}." not in token  # a random id, never the key's
+    assert body["refresh_token"].startswith("azr_")
     key = DeviceKey.objects.get(pk=waiting_key.pk)
     assert key.registered_at is not None and key.key == ""  # used up, hashed
     assert key.key_hash and key.shown_key == "******" + waiting_key.key[-2:]
     [registration] = AppRegistration.objects.all()
-    assert registration.token_hash == hashlib.sha256(token.encode()).hexdigest()  # only a hash
+    hashes = {row.kind: row.token_hash for row in registration.tokens.all()}
+    assert hashes == {  # only hashes
+        "access": hashlib.sha256(token.encode()).hexdigest(),
+        "refresh": hashlib.sha256(body["refresh_token"].encode()).hexdigest(),
+    }
     assert (registration.device_key, registration.kind, registration.state) == (
         key,
         "key",
@@ -127,7 +134,8 @@ def test_without_device_authentication_the_token_is_bound_to_the_login_id(contra
     [stored] = AppRegistration.objects.all()
     assert (stored.user, stored.client, stored.device_name) == (users_a[0], "tool", "同期ツール")
     assert (stored.kind, stored.device_key, stored.state) == ("account", None, "active")
-    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    access = stored.tokens.get(kind="access")
+    assert access.token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- Bad input ---------------------------------------------------------------------------
@@ -144,7 +152,7 @@ def test_a_get_is_refused_with_json(db):
     ("params", "error", "status"),
     [
         ({"grant_type": None}, "invalid_request", 400),
-        ({"grant_type": "password"}, "unsupported_grant_type", 400),
+        ({"grant_type": "authorization_code"}, "unsupported_grant_type", 400),
         ({"client_id": None}, "invalid_request", 400),
         ({"client_id": "windows-phone"}, "invalid_client", 401),
         ({"username": None}, "invalid_request", 400),
@@ -168,7 +176,8 @@ def test_a_repeated_parameter_is_refused(waiting_key):
     body = f"grant_type=x&grant_type=y&device_key={waiting_key.key}"
     response = Client().post(TOKEN, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
-    assert response.json()["error_description"] == "grant_type: given more than once."
+    # Fixed words: never the parameter's name or value.
+    assert response.json()["error_description"] == "A parameter was given more than once."
 
 
 def test_json_instead_of_a_form_is_refused(waiting_key):
@@ -199,3 +208,10 @@ def test_no_secret_reaches_the_log_or_the_audit_entries(waiting_key, caplog):
     dump = caplog.text + repr(list(AuditEntry.objects.values()))
     for secret in (token, waiting_key.key, "Wrong7pass", WRONG_KEY):
         assert secret not in dump
+
+
+def test_an_unknown_client_is_told_how_to_authenticate(db):
+    """RFC 6749 §5.2: invalid_client is a 401 with WWW-Authenticate."""
+    response = grant(client_id="windows-phone", device_key="Abcd1234")
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert response["WWW-Authenticate"].startswith("Basic realm=")

@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from api.forms import GRANT_TYPE
-from api.models import AppRegistration
+from api.models import AppRegistration, AppToken
 from devicekeys import rules
 from devicekeys import services as keys
 from devicekeys.models import DeviceKey
@@ -87,10 +87,15 @@ def test_parallel_wrong_keys_from_apps_get_no_fourth_try(waiting_key):
     assert AuditEntry.objects.filter(action="device_key_wrong").count() == rules.WRONG_ENTRY_LIMIT
 
 
-def test_tokens_are_kept_only_as_hashes(waiting_key, contract_a):
-    token = grant(device_key=waiting_key.key).json()["access_token"]
-    stored = repr(list(DeviceKey.objects.values())) + repr(list(AppRegistration.objects.values()))
+@pytest.mark.parametrize("kind", ["access_token", "refresh_token"])
+def test_tokens_are_kept_only_as_hashes(waiting_key, contract_a, kind):
+    token = grant(device_key=waiting_key.key).json()[kind]
+    stored = "".join(
+        repr(list(model.objects.values())) for model in (DeviceKey, AppRegistration, AppToken)
+    )
     assert token not in stored and token[4:] not in stored
+    secret = token.partition(".")[2]
+    assert secret not in stored
     assert hashlib.sha256(token.encode()).hexdigest() in stored
 
 
