@@ -37,6 +37,7 @@ from core.siteurl import site_url
 from devicekeys.services import device_key_delete_all_for_user
 from notifications import kinds
 from notifications.services import notify
+from ssf import services as ssf
 
 LOGIN_ID_TAKEN = _("このログインIDは既に使用されています。")
 
@@ -137,8 +138,10 @@ def _locked_user(contract: Contract, user: User) -> User:
 
 def _password_changed(user: User, event: Event, actor: Actor) -> None:
     """A new password: the apps signed in with the password alone (azu_) are signed out
-    (api.rules); those bound to a key stay, as registered browsers do."""
+    (api.rules); those bound to a key stay, as registered browsers do. The storage
+    service hears of it (ssf: CAEP credential-change)."""
     app_registrations_apply(contract=user.contract, event=event, actor=actor, user=user)
+    ssf.credential_changed(user=user, event=event, actor=actor)
 
 
 def _save(user: User) -> None:

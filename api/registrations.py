@@ -3,7 +3,9 @@ apps reach: a key's 停止, 停止解除, 再発行 and 削除 (devicekeys.servi
 ID's password, deletion and 全端末からサインアウト (accounts.services), アクセス設定
 (devicekeys.services), and the app API's own grant and sign-out (api.services).
 
-It sits below all of them (it imports no other operation but audit's), so that the
+It sits below all of them (it imports no other operation but audit's and the
+security events' of ssf, which it records for every registration suspended or
+ended), so that the
 services of keys and of login IDs can call it in their own transaction: the event
 and its registrations' new states commit together, or not at all. Which event
 moves which registration is api.rules' table, asked here only.
@@ -25,6 +27,7 @@ from audit import services as audit
 from audit.actions import Action
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Client
+from ssf import services as ssf
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +78,8 @@ def app_registrations_apply(
     `device_keys`, or `registrations` (all of them when none is named). Each that
     api.rules says the event reaches moves to its new state with the event kept as
     its reason; each ending is recorded in ログ管理 (a suspension and its end follow
-    the key's own entry). Returns the registrations that ended, as they were."""
+    the key's own entry), and each suspension or end is pushed to the storage service
+    (ssf: CAEP session-revoked). Returns the registrations that ended, as they were."""
     rows = AppRegistration.objects.for_contract(contract)
     if registrations is not None:
         rows = rows.filter(pk__in=registrations.values("pk"))
@@ -84,14 +88,16 @@ def app_registrations_apply(
     if device_keys is not None:
         rows = rows.filter(device_key__in=list(device_keys))
     now = timezone.now()
-    ended = []
+    ended, moved = [], []
     for kind in Kind:
         for state in rules.reached(event, kind):
             new = rules.after(event, kind, state)
             reached = rows.filter(kind=kind, state=state)
-            if new == State.ENDED:
+            if new != State.ACTIVE:
                 found = list(reached.select_related("user").select_for_update(of=("self",)))
                 reached = AppRegistration.objects.filter(pk__in=[row.pk for row in found])
+                moved += found
+            if new == State.ENDED:
                 for row in found:
                     _record_end(contract, row, event, actor)
                 ended += found
@@ -100,6 +106,8 @@ def app_registrations_apply(
                 reason=rules.reason_after(event, new),
                 ended_at=now if new == State.ENDED else None,
             )
+    # The storage service hears of each suspension and end (CAEP session-revoked).
+    ssf.sessions_revoked(registrations=moved, event=event, actor=actor)
     return ended
 
 

@@ -101,6 +101,21 @@ def api_client_revoke(*, client: ApiClient, actor: Actor) -> ApiClient:
     return ApiClient.objects.get(pk=client.pk)
 
 
+@sensitive_variables("client_secret")
+def api_client_authenticate(*, client_id: str, client_secret: str) -> ApiClient | None:
+    """The active API client of this ID and secret (HTTP Basic), or None: the check
+    that introspection makes in its token's own query, for the endpoints that need
+    the client itself (the event streams of ssf/)."""
+    client = ApiClient.objects.filter(client_id=client_id, revoked_at__isnull=True).first()
+    if client is None or not _secret_matches(client.secret_hash, client_secret):
+        return None
+    return client
+
+
+def _secret_matches(secret_hash: str | None, secret: str) -> bool:
+    return secret_hash is not None and constant_time_compare(secret_hash, _hash(secret))
+
+
 # --- Tokens -------------------------------------------------------------------------------
 
 
@@ -318,7 +333,7 @@ def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict 
     if not more:  # no row of the token: the client read on its own
         more = next(iter(_CLIENT.rows(client_id=client_id)), (None,))
     (client_hash,) = more
-    if client_hash is None or not constant_time_compare(client_hash, _hash(client_secret)):
+    if not _secret_matches(client_hash, client_secret):
         return None
     now = timezone.now()
     if holder is None or not holder.opens(now):

@@ -7,10 +7,8 @@ every view is csrf_exempt), no session is made, and every answer is JSON with
 Passwords, keys and tokens are sensitive parameters: no error report shows them.
 """
 
-import base64
 import math
 from datetime import timedelta
-from urllib.parse import unquote
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +18,8 @@ from accounts import throttling
 from accounts.exceptions import AccountThrottled
 from accounts.models import Role
 from api import services
+from api.clientauth import REALM
+from api.clientauth import basic_credentials as _basic_credentials
 from api.errors import json_response, oauth_error
 from api.forms import REFRESH_GRANT, RefreshForm, RevokeForm, TokenRequestForm
 from api.tokens import IssuedTokens
@@ -31,7 +31,6 @@ from devicekeys.services import device_key_enter
 MAX_BODY = 16 * 1024  # no parameter of these endpoints needs more
 MAX_TOKEN_LENGTH = 200  # the longest token the console gives is about 70 characters
 FORM = "application/x-www-form-urlencoded"
-REALM = "Azukeru PRO"
 INVALID_GRANT = "The login ID, the password or the device authentication key is not valid."
 INVALID_REFRESH = "The refresh token is not valid: sign in again."
 
@@ -162,22 +161,6 @@ def _token(tokens: IssuedTokens) -> JsonResponse:
             "scope": services.SCOPE,
         }
     )
-
-
-@sensitive_variables("secret")
-def _basic_credentials(request) -> tuple[str, str] | None:
-    """The client ID and secret of HTTP Basic (RFC 6749 §2.3.1), or None."""
-    scheme, _space, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon or len(client_id) > 200 or len(secret) > 200:
-        return None
-    return unquote(client_id), unquote(secret)
 
 
 def _client_refused(description: str = "Authenticate with the client ID and secret (HTTP Basic)."):

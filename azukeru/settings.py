@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "devicekeys",
     "csvimport",
     "api",
+    "ssf",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -331,6 +332,24 @@ TASKS = {
         "QUEUES": ["default", "imports"],
     }
 }
+
+# --- Security events (ssf/): the Shared Signals transmitter --------------------------
+# SSF_SIGNING_KEYS_FILE: a JSON Web Key Set of private keys (RSA or EC P-256) that
+# every web and worker process reads; the first key signs the Security Event Tokens,
+# all are published at /api/ssf/jwks (rotation: docs/OPERATIONS.md). Outside
+# production it defaults to var/ssf-signing-keys.json, created with a new key on
+# first use. In production it has no default: without it the transmitter is off.
+SSF_SIGNING_KEYS_FILE = env.str(
+    "SSF_SIGNING_KEYS_FILE",
+    default="" if PRODUCTION else str(VAR_DIR / "ssf-signing-keys.json"),
+)
+SSF_GENERATE_DEVELOPMENT_KEY = not PRODUCTION
+# Receivers at http:// or at a loopback or private address: for local tests only,
+# never in production (a stream could otherwise make the console post into its own
+# network).
+SSF_ALLOW_INSECURE_RECEIVERS = not PRODUCTION and env.bool(
+    "SSF_ALLOW_INSECURE_RECEIVERS", default=DEBUG
+)
 
 # --- Audit log (audit/) -------------------------------------------------------------
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)

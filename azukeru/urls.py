@@ -6,6 +6,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import include, path, reverse
 
+from ssf import views as ssf_views
+
 admin.site.site_header = admin.site.site_title = "Azukeru PRO support"
 
 
@@ -61,6 +63,8 @@ urlpatterns = [
     path("console/device-keys/", include("devicekeys.urls")),
     path("console/logs/", include("audit.urls")),
     path("api/", include("api.urls")),
+    path("api/ssf/", include("ssf.urls")),
+    path(".well-known/ssf-configuration", ssf_views.configuration, name="ssf-configuration"),
     path("", include("twostep.urls")),
     path("settings/two-step/passkeys/webauthn/", include("twostep.webauthn_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

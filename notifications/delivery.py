@@ -1,24 +1,13 @@
-"""One delivery attempt of one outbox row, as the delivery task runs it.
-
-The row is the source of truth, so an attempt is safe to run any number of
-times, by any number of workers:
-
-1. Claim: one conditional UPDATE moves a due row to `sending`. A row already
-   sent or failed, not yet due, or claimed by a live attempt is left alone (the
-   idempotency check: a task run twice does not send twice once the mail got
-   through).
-2. Send through Django's mail framework (EMAIL_URL), outside any transaction.
-3. Record: `sent` (and wipe secrets such as a device key from the row), or
-   `pending` with the next attempt time, or `failed`.
-
-A worker that dies between 1 and 3 leaves the row `sending`; once its attempt
-outlives schedule.ATTEMPT_LEASE the row is due again and the sweep queues it:
-the mail is delivered at least once, never lost.
+"""One delivery attempt of one outbox row, as the delivery task runs it: claim the
+row, send it through Django's mail framework (EMAIL_URL), record what became of it
+(sent, when it also wipes secrets such as a device key from the row). The claim and
+the record are core.outbox's, shared with the security events of ssf/: safe to run
+any number of times, by any number of workers, and a mail whose worker died
+mid-attempt is delivered again once schedule.ATTEMPT_LEASE has passed.
 """
 
 import logging
 
-from django.db.models import F
 from django.utils import timezone
 
 from notifications import schedule
@@ -32,12 +21,7 @@ logger = logging.getLogger(__name__)
 def deliver(notification_id: int) -> str:
     """Make one attempt at the mail if it is due; return what became of it."""
     now = timezone.now()
-    claimed = (
-        Notification.objects.filter(pk=notification_id)
-        .due(now)
-        .update(status=Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now)
-    )
-    if not claimed:
+    if not Notification.objects.claim(notification_id, now):
         return "skipped"
     notification = Notification.objects.get(pk=notification_id)
     try:
@@ -70,10 +54,8 @@ def _record_failure(notification: Notification, error: Exception) -> str:
         retry_at = schedule.next_attempt_at(
             queued_at=notification.queued_at, attempts=notification.attempts, now=now
         )
-    # Only this attempt's own claim is overwritten, never a later success.
-    row = Notification.objects.filter(pk=notification.pk, status=Status.SENDING)
-    if retry_at is None:
-        row.update(status=Status.FAILED, failed_at=now, last_error=reason)
+    outcome = Notification.objects.record_failure(notification.pk, retry_at=retry_at, reason=reason)
+    if outcome == Status.FAILED:
         logger.error(
             "Notification %s (%s) failed after %s attempts: %s",
             notification.pk,
@@ -82,7 +64,6 @@ def _record_failure(notification: Notification, error: Exception) -> str:
             reason,
         )
         return Status.FAILED.value
-    row.update(status=Status.PENDING, next_attempt_at=retry_at, last_error=reason)
     logger.warning(
         "Notification %s (%s) attempt %s failed, next at %s: %s",
         notification.pk,

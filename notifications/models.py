@@ -1,39 +1,19 @@
 import uuid
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import LOGIN_ID_MAX_LENGTH
+from core.outbox import OutboxQuerySet, Status
 from notifications import schedule
 from notifications.kinds import Kind
 
 
-class Status(models.TextChoices):
-    PENDING = "pending", _("送信待ち")
-    SENDING = "sending", _("送信中")
-    SENT = "sent", _("送信済み")
-    FAILED = "failed", _("送信失敗")
-
-
-class NotificationQuerySet(models.QuerySet):
-    def due(self, now):
-        """Mails an attempt should start on now: waiting ones whose time has come,
-        and ones whose last attempt outlived its lease (the worker died)."""
-        return self.filter(
-            Q(status=Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=Status.SENDING, last_attempt_at__lte=now - schedule.ATTEMPT_LEASE)
-        )
-
-    def without_queued_task(self, now):
-        """Mails with no delivery task still to come: none was queued since the last
-        attempt started, or the one queued is presumed lost."""
-        return self.filter(
-            Q(enqueued_at__isnull=True)
-            | Q(last_attempt_at__isnull=False, enqueued_at__lte=F("last_attempt_at"))
-            | Q(enqueued_at__lte=now - schedule.REQUEUE_AFTER)
-        )
+class NotificationQuerySet(OutboxQuerySet):
+    ATTEMPT_LEASE = schedule.ATTEMPT_LEASE
+    REQUEUE_AFTER = schedule.REQUEUE_AFTER
 
 
 class Notification(models.Model):

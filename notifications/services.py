@@ -57,7 +57,7 @@ from django.utils import timezone
 from accounts.models import Actor, Contract, Role, User
 from audit import services as audit
 from audit.actions import Action as AuditAction
-from core import taskrows
+from core import outbox, taskrows
 from notifications import schedule
 from notifications.exceptions import WorkerLost
 from notifications.kinds import clean_context
@@ -140,19 +140,10 @@ def outbox_sweep() -> int:
     Safe to run from any number of processes at once: a mail queued twice is
     still sent once (see notifications.delivery).
     """
-    now = timezone.now()
-    ids = list(
-        Notification.objects.due(now)
-        .without_queued_task(now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
-    for pk in ids:
-        enqueue_delivery(pk)
+    ids = outbox.sweep(Notification.objects.all(), enqueue_delivery, batch=SWEEP_BATCH)
     if ids:
         logger.info("Sweep queued notifications %s", ids)
-    _close_abandoned_task_rows(now)
+    _close_abandoned_task_rows(timezone.now())
     return len(ids)
 
 
