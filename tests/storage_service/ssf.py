@@ -21,6 +21,7 @@ PUSH = "urn:ietf:rfc:8935"
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 CREDENTIAL_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/credential-change"
 VERIFICATION = "https://schemas.openid.net/secevent/ssf/event-type/verification"
+SET_TYPE = "secevent+jwt"  # RFC 8417 §2.3: the header's explicit type
 ALGORITHMS = ["ES256", "RS256", "PS256", "EdDSA"]  # signatures with a public key only
 TIMEOUT = 10
 
@@ -65,6 +66,8 @@ def verify(body: bytes) -> dict:
             token = jwt.decode(body, _key_set(refresh=True), algorithms=ALGORITHMS)
     except (JoseError, ValueError) as error:
         raise Refused("invalid_key", "The signature does not verify.") from error
+    if token.header.get("typ") != SET_TYPE:
+        raise Refused("invalid_request", "Not a Security Event Token.")
     claims = token.claims
     if claims.get("iss") != configuration()["issuer"]:
         raise Refused("invalid_issuer", "Unknown issuer.")

@@ -16,8 +16,8 @@ import pytest
 import requests
 from django_tasks_db.management.commands import db_worker
 
-from azukeru import settings as project_settings
 from accounts.services import user_password_change
+from azukeru import settings as project_settings
 from devicekeys import services as keys
 from tests.storage_service.conftest import register, sign_in_app
 

@@ -9,7 +9,7 @@ from oauth2_provider.views import ProtectedResourceView
 
 from tests.storage_service import ssf
 
-SET_TYPE = "application/secevent+jwt"
+MEDIA_TYPE = "application/secevent+jwt"
 
 
 class FileList(ProtectedResourceView):
@@ -21,9 +21,9 @@ class FileList(ProtectedResourceView):
 @csrf_exempt
 @require_POST
 def events(request):
-    if request.content_type != SET_TYPE:
+    if request.content_type != MEDIA_TYPE:
         return JsonResponse(
-            {"err": "invalid_request", "description": f"Send {SET_TYPE}."}, status=400
+            {"err": "invalid_request", "description": f"Send {MEDIA_TYPE}."}, status=400
         )
     try:
         claims = ssf.verify(request.body)
