@@ -1,4 +1,4 @@
-"""The edge of the app API: what every request under /api/ goes through, first
+"""The edge of the app API: what every request under /api/ (and /.well-known/) goes through, first
 after the health checks (azukeru/settings.py MIDDLEWARE).
 
 No cookie. The API's credentials are its tokens and the storage service's HTTP Basic
@@ -19,8 +19,9 @@ headers) stay: a fixed description, never anything of the request.
 
 from api.errors import JSON, error_for_status, no_store, oauth_error
 
-# Where azukeru/urls.py mounts api.urls.
-API_PREFIX = "/api/"
+# Where azukeru/urls.py mounts api.urls, and the well-known documents (RFC 8615) that
+# describe it: machine-read, JSON too.
+API_PREFIXES = ("/api/", "/.well-known/")
 
 
 class ApiEdgeMiddleware:
@@ -28,7 +29,7 @@ class ApiEdgeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(API_PREFIX):
+        if not request.path_info.startswith(API_PREFIXES):
             return self.get_response(request)
         request.META.pop("HTTP_COOKIE", None)
         response = self.get_response(request)

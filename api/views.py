@@ -10,7 +10,9 @@ Passwords, keys and tokens are sensitive parameters: no error report shows them.
 import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
@@ -21,9 +23,11 @@ from api import services
 from api.clientauth import REALM
 from api.clientauth import basic_credentials as _basic_credentials
 from api.errors import json_response, oauth_error
-from api.forms import REFRESH_GRANT, RefreshForm, RevokeForm, TokenRequestForm
+from api.forms import GRANT_TYPES, REFRESH_GRANT, RefreshForm, RevokeForm, TokenRequestForm
+from api.rules import SCOPE
 from api.tokens import IssuedTokens
 from core.clientip import client_address
+from core.siteurl import site_url
 from devicekeys import signin
 from devicekeys.exceptions import NoKeyWaiting, TooManyEntries, WrongKey
 from devicekeys.services import device_key_enter
@@ -243,3 +247,31 @@ def device_status(request):
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'},
         )
     return json_response({"state": status.state, "message": status.message})
+
+
+@csrf_exempt
+def metadata(request):
+    """GET /.well-known/oauth-authorization-server (RFC 8414): where the endpoints are
+    and what they accept, so that a client library configures itself. The issuer is
+    SITE_URL, the address this document is served under. There is no authorization
+    endpoint: `response_types_supported` is ["none"], the one response type that
+    gives nothing (RFC 8414 requires the member; an empty list is refused by client
+    libraries' validation)."""
+    if request.method not in ("GET", "HEAD"):
+        response = oauth_error("invalid_request", "Use GET.", status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    return json_response(
+        {
+            "issuer": settings.SITE_URL,
+            "token_endpoint": site_url(reverse("api:token")),
+            "introspection_endpoint": site_url(reverse("api:introspect")),
+            "revocation_endpoint": site_url(reverse("api:revoke")),
+            "grant_types_supported": list(GRANT_TYPES),
+            "response_types_supported": ["none"],
+            "scopes_supported": [SCOPE],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+        }
+    )

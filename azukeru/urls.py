@@ -6,6 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import include, path, reverse
 
+from api import views as api_views
 from ssf import views as ssf_views
 
 admin.site.site_header = admin.site.site_title = "Azukeru PRO support"
@@ -65,6 +66,8 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("api/ssf/", include("ssf.urls")),
     path(".well-known/ssf-configuration", ssf_views.configuration, name="ssf-configuration"),
+    # RFC 8414: at SITE_URL + this path, SITE_URL being the issuer.
+    path(".well-known/oauth-authorization-server", api_views.metadata, name="oauth-metadata"),
     path("", include("twostep.urls")),
     path("settings/two-step/passkeys/webauthn/", include("twostep.webauthn_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

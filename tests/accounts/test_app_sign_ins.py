@@ -8,7 +8,6 @@ from django.urls import reverse
 from accounts import services as accounts
 from api.models import AppRegistration
 from api.registrations import app_registration_create
-from api.services import token_holder
 from audit.actions import Action
 from audit.models import AuditEntry
 from tests.conftest import PASSWORD, login_verified
@@ -18,9 +17,10 @@ FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.
 
 
 def _app(user, name):
-    return app_registration_create(
-        contract=user.contract, user=user, client="tool", device_name=name, token=f"azu_{name}"
+    registration, _tokens = app_registration_create(
+        contract=user.contract, user=user, client="tool", device_name=name
     )
+    return registration
 
 
 @pytest.fixture
@@ -91,8 +91,7 @@ def test_sign_out_everywhere_ends_every_session_and_app_but_keeps_the_device(
     taro = users_a[0]
     chrome = signed_in_user(taro)  # registered its key, signed in
     firefox = signed_in_user(taro, FIREFOX)
-    token = "azu_taro-everywhere"
-    _app(taro, "taro-everywhere")
+    app = _app(taro, "taro-everywhere")
     hana_browser = signed_in_user(users_a[1])
     assert chrome.get(HOME).status_code == 200 and firefox.get(HOME).status_code == 200
 
@@ -105,7 +104,8 @@ def test_sign_out_everywhere_ends_every_session_and_app_but_keeps_the_device(
     for browser in (chrome, firefox):
         assert browser.get(HOME).status_code == 302  # back to the sign-in page
     assert hana_browser.get(HOME).status_code == 200  # another login ID untouched
-    assert not token_holder(token).active and token_holder(token).reason == "signed_out_everywhere"
+    app.refresh_from_db()
+    assert (app.state, app.reason) == ("ended", "signed_out_everywhere")
     [mail] = mailoutbox
     assert mail.to == ["taro-a@example.jp"] and "全端末からサインアウト" in mail.subject
     assert AuditEntry.objects.filter(action=Action.SIGNED_OUT_EVERYWHERE, target="taro-a").exists()

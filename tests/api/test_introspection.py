@@ -263,3 +263,19 @@ def test_one_query_for_a_token_the_console_knows(
         with django_assert_num_queries(1):
             refused = token_introspect(token, client_id=client_id, client_secret="wrong")
         assert refused is None  # the secret was checked against the row read
+
+
+def test_the_answer_names_its_audience_session_and_expiry(storage, app_token):
+    body = introspect(storage, app_token)
+    registration = AppRegistration.objects.get()
+    assert body["aud"] == storage.api_client.client_id  # the API client that asked
+    assert body["sid"] == registration.public_id and body["sid"].startswith("reg_")
+    assert body["exp"] == body["iat"] + 300
+    assert body["token_type"] == "Bearer"
+
+
+def test_an_expired_access_token_is_inactive(storage, app_token, time_machine):
+    time_machine.move_to(timezone.now() + timedelta(seconds=299))
+    assert introspect(storage, app_token)["active"] is True
+    time_machine.move_to(timezone.now() + timedelta(seconds=2))
+    assert introspect(storage, app_token) == {"active": False}

@@ -5,13 +5,14 @@ requires device authentication, which opened nothing, is ended; a browser's
 credential stays where it was."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from api.models import AppRegistration
+from api.models import AppRegistration, AppToken
 from api.services import api_client_create, token_introspect
 from devicekeys.models import DeviceKey
 from tests.conftest import SETUP
@@ -94,3 +95,48 @@ def test_existing_tokens_keep_working_after_the_migration():
     # Each registration made before public ids has a random one of its own.
     public = list(AppRegistration.objects.values_list("public_id", flat=True))
     assert len(set(public)) == 4 and all(p.startswith("reg_") and len(p) > 20 for p in public)
+
+
+BEFORE_EXPIRY = [("api", "0007_appregistration_public_id_unique")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_from_before_expiry_keeps_working_until_stopped():
+    """api 0008–0010: a registration's token becomes its access token with no expiry.
+    It introspects as active with exp = now + API_ACCESS_TOKEN_SECONDS (so that no
+    cache keeps it longer than a new token), long after 300 seconds, and its
+    registration's 停止 stops it as before."""
+    executor = MigrationExecutor(connection)
+    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "api"]
+    executor.migrate(BEFORE_EXPIRY)
+    executor.loader.build_graph()
+    apps = executor.loader.project_state(BEFORE_EXPIRY + others).apps
+    Contract = apps.get_model("accounts", "Contract")
+    User = apps.get_model("accounts", "User")
+    contract = Contract.objects.create()
+    taro = User.objects.create(login_id="taro-m", role="user", contract=contract, email="t@x.jp")
+    created = timezone.now() - timedelta(days=90)
+    apps.get_model("api", "AppRegistration").objects.create(
+        contract=contract,
+        user=taro,
+        client="tool",
+        kind="account",
+        device_name="T",
+        token_hash=_hash("azu_old-token"),
+        public_id="reg_old",
+        created_at=created,
+    )
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    client, secret = api_client_create(name="storage", actor=SETUP)
+    answer = token_introspect("azu_old-token", client_id=client.client_id, client_secret=secret)
+    now = int(timezone.now().timestamp())
+    assert answer["active"] is True and answer["sid"] == "reg_old"
+    assert answer["iat"] == int(created.timestamp())
+    assert now + 299 <= answer["exp"] <= now + 301
+    [token] = AppToken.objects.all()
+    assert (token.kind, token.expires_at) == ("access", None)
+
+    AppRegistration.objects.update(state="ended", reason="password_changed")
+    answer = token_introspect("azu_old-token", client_id=client.client_id, client_secret=secret)
+    assert answer == {"active": False}

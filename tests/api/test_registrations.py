@@ -14,7 +14,7 @@ from audit.actions import Action
 from audit.models import AuditEntry
 from devicekeys import services as keys
 from tests.accounts.test_admin import form_data
-from tests.api.conftest import STATUS, grant, introspect
+from tests.api.conftest import STATUS, TOKEN, grant, introspect, post_form
 from tests.conftest import SETUP, login_verified
 
 NEW_PASSWORD = "Zr8wKq3Xv6"
@@ -28,33 +28,43 @@ def _key_token(user):
     key = keys.device_key_issue(contract=user.contract, user=user, actor=SETUP)
     response = grant(username=user.login_id, device_key=key.key, client_id="ios")
     assert response.status_code == 200, response.content
-    return key, response.json()["access_token"]
+    return key, response.json()
 
 
 def _account_token(user):
     response = grant(username=user.login_id, device_key=None, client_id="tool")
     assert response.status_code == 200, response.content
-    return response.json()["access_token"]
+    return response.json()
 
 
 @pytest.fixture
 def tokens(contract_a, admin_a, users_a):
     """taro-a and hana-a each with an app bound to a key (azd_) and a tool bound to the
-    login ID alone (azu_): keys first, then device authentication switched off."""
+    login ID alone (azu_): keys first, then device authentication switched off. Each
+    access token under its name, its refresh token under `<name>_refresh`."""
     taro, hana = users_a
     taro_key, taro_azd = _key_token(taro)
     hana_key, hana_azd = _key_token(hana)
     keys.access_setting_change(
         contract=contract_a, actor=admin_a, device_auth_required=False, notify_on_register=False
     )
-    return {
+    bodies = {
         "taro_azd": taro_azd,
         "taro_azu": _account_token(taro),
         "hana_azd": hana_azd,
         "hana_azu": _account_token(hana),
+    }
+    return {
+        **{name: body["access_token"] for name, body in bodies.items()},
+        **{f"{name}_refresh": body["refresh_token"] for name, body in bodies.items()},
         "taro_key": taro_key,
         "hana_key": hana_key,
     }
+
+
+def refresh(refresh_token, client_id):
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+    return post_form(Client(), TOKEN, data)
 
 
 TOKENS = ("taro_azd", "taro_azu", "hana_azd", "hana_azu")
@@ -158,13 +168,17 @@ def test_each_event_ends_the_right_registrations_and_tells_why(
     tokens, storage, admin_a, users_a, support_staff, event, azd, azu
 ):
     event({**tokens, "support": support_staff}, admin_a, users_a[0])
-    for name, told in (("taro_azd", azd), ("taro_azu", azu)):
+    for name, told, client_id in (("taro_azd", azd, "ios"), ("taro_azu", azu, "tool")):
         token = tokens[name]
+        refreshed = refresh(tokens[f"{name}_refresh"], client_id)
         if told is None:
             assert introspect(storage, token)["active"] is True, name
             assert status(token).json()["state"] == "active", name
+            assert refreshed.status_code == 200, name
             continue
         assert introspect(storage, token) == {"active": False}, name
+        # Refresh is refused at once: the registration's state is read, as above.
+        assert (refreshed.status_code, refreshed.json()["error"]) == (400, "invalid_grant")
         if told == 401:
             assert status(token).status_code == 401, name
         else:
@@ -192,9 +206,14 @@ def test_a_login_id_token_stays_dead_when_device_authentication_goes_off_again(
 
 def test_unstop_lets_the_same_app_in_again(tokens, storage, admin_a):
     keys.device_key_stop(contract=admin_a.contract, key=tokens["taro_key"], actor=admin_a)
+    assert refresh(tokens["taro_azd_refresh"], "ios").json()["error"] == "invalid_grant"
     keys.device_key_unstop(contract=admin_a.contract, key=tokens["taro_key"], actor=admin_a)
     assert introspect(storage, tokens["taro_azd"])["active"] is True
     assert status(tokens["taro_azd"]).json()["state"] == "active"
+    # The refresh token refused while stopped was not used up: it works now.
+    refreshed = refresh(tokens["taro_azd_refresh"], "ios")
+    assert refreshed.status_code == 200
+    assert introspect(storage, refreshed.json()["access_token"])["active"] is True
 
 
 def test_a_password_change_after_the_end_tells_the_first_reason(tokens, admin_a, users_a):

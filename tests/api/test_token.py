@@ -208,3 +208,10 @@ def test_no_secret_reaches_the_log_or_the_audit_entries(waiting_key, caplog):
     dump = caplog.text + repr(list(AuditEntry.objects.values()))
     for secret in (token, waiting_key.key, "Wrong7pass", WRONG_KEY):
         assert secret not in dump
+
+
+def test_an_unknown_client_is_told_how_to_authenticate(db):
+    """RFC 6749 §5.2: invalid_client is a 401 with WWW-Authenticate."""
+    response = grant(client_id="windows-phone", device_key="Abcd1234")
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert response["WWW-Authenticate"].startswith("Basic realm=")

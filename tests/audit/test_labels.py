@@ -153,16 +153,16 @@ def test_app_sign_in_entries_are_in_words(admin_a, contract_a, users_a, language
     """The ends of app sign-ins (by the administrator, by the app, 全端末からサインアウト):
     every name labelled, no state, reason or client shown as stored."""
     taro, hana = users_a
-    app = app_registration_create(
-        contract=contract_a, user=taro, client="tool", device_name="Tool", token="azu_labels"
+    app, _tokens = app_registration_create(
+        contract=contract_a, user=taro, client="tool", device_name="Tool"
     )
     api_services.app_registration_end(
         contract=contract_a, user=taro, registration=app, actor=admin_a
     )
-    token = api_services.account_token_issue(
+    tokens = api_services.account_token_issue(
         user=hana, client=rules.Client.TOOL, device_name="", actor=hana
     )
-    api_services.app_token_revoke(token=token)
+    api_services.app_token_revoke(token=tokens.access_token, client=rules.Client.TOOL)
     accounts.user_sign_out_everywhere(contract=contract_a, actor=admin_a, user=hana)
     entries = list(AuditEntry.objects.exclude(changes={}))
     actions = {entry.action for entry in entries}

@@ -211,8 +211,8 @@ def test_every_page_is_in_one_language(
     walk.visit(page, f"/console/users/{taro.pk}/edit/", "user edit")
     walk.send(page, "user edit, errors", {"email_confirm": "other@example.jp"})
     walk.visit(page, f"/console/users/{taro.pk}/delete/", "user delete")
-    hanas_app = app_registration_create(
-        contract=contract, user=hana, client="ios", device_name="hana iPhone", token="azu_hana"
+    hanas_app, _tokens = app_registration_create(
+        contract=contract, user=hana, client="ios", device_name="hana iPhone"
     )
     walk.visit(page, f"/console/users/{hana.pk}/apps/", "app sign-ins of a login ID")
     walk.visit(page, f"/console/users/{hana.pk}/apps/{hanas_app.pk}/end/", "end an app sign-in")
@@ -301,8 +301,8 @@ def test_every_page_is_in_one_language(
     walk.send(user, "user home", {"key": key.key})
     walk.visit(user, "/home/profile/", "profile")
     walk.send(user, "profile, errors", {"phone": "not a phone"})
-    taros_app = app_registration_create(
-        contract=contract, user=taro, client="tool", device_name="sync tool", token="azu_taro"
+    taros_app, _tokens = app_registration_create(
+        contract=contract, user=taro, client="tool", device_name="sync tool"
     )
     walk.visit(user, "/home/apps/", "own app sign-ins")
     walk.visit(user, f"/home/apps/{taros_app.pk}/end/", "end an own app sign-in")

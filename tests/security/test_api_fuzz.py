@@ -42,7 +42,7 @@ TOKENS = st.one_of(
         [APP_TOKEN, "", "\x00", "azd_", "azu_", "azd_-1_x", "azd_99999999999999999999_x"]
     ),
     st.builds("azd_{}.{}".format, KEY_IDS, st.text(alphabet="AZaz09_-", min_size=43, max_size=43)),
-    st.builds("{}{}".format, st.sampled_from(["azd_", "azu_", ""]), st.text(max_size=60)),
+    st.builds("{}{}".format, st.sampled_from(["azd_", "azu_", "azr_", ""]), st.text(max_size=60)),
     st.integers(min_value=0, max_value=10**30).map(str),
     st.sampled_from([199, 200, 201, 10_000]).map(lambda length: "x" * length),
 )
@@ -55,6 +55,7 @@ PARAMETER_NAMES = [
     "password",
     "device_key",
     "device_name",
+    "refresh_token",
     "x",
 ]
 PARAMETERS = st.lists(
