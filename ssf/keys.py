@@ -7,8 +7,9 @@ keeps no key of its own.
 - RS256 for an RSA key, ES256 for a P-256 key. RS256 is what the keys generated
   here use: every SSF/CAEP receiver accepts it, ES256 not all.
 - Rotation: put a new key first and keep the old one after it until receivers
-  have fetched the JWKS again (docs/OPERATIONS.md); events are signed when they are
-  sent, so a retried one is signed with the key first at that moment.
+  have fetched the JWKS again (docs/OPERATIONS.md). Each process reads the file again
+  when it changes; events are signed when they are sent, so a retried one is signed
+  with the key first at that moment.
 - Outside production a missing file is created on first use with a new RSA key
   (var/ssf-signing-keys.json by default). In production nothing is generated: without
   SSF_SIGNING_KEYS_FILE the transmitter is off (its endpoints answer 404 and no event
@@ -20,7 +21,7 @@ joserfc does the cryptography; nothing here signs by hand.
 import json
 import os
 import tempfile
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -39,15 +40,20 @@ def enabled() -> bool:
 
 
 def signing_keys() -> KeySet:
-    """The configured keys, first the one that signs (read once per process and file)."""
+    """The configured keys, first the one that signs: read again whenever the file
+    changes (a rotation needs no restart), else from memory."""
     path = Path(settings.SSF_SIGNING_KEYS_FILE)
     if not path.exists() and settings.SSF_GENERATE_DEVELOPMENT_KEY:
         _generate(path)
-    return _load(str(path))
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError:
+        changed = None
+    return _load(str(path), changed)
 
 
-@cache
-def _load(path: str) -> KeySet:
+@lru_cache(maxsize=4)
+def _load(path: str, changed: int | None) -> KeySet:
     try:
         keys = KeySet.import_key_set(json.loads(Path(path).read_text()))
     except (OSError, ValueError, TypeError, KeyError, JoseError) as error:

@@ -31,10 +31,22 @@ MAX_AUTHORIZATION_LENGTH = 1000
 MAX_DESCRIPTION_LENGTH = 200
 MAX_STATE_LENGTH = 200
 MAX_REASON_LENGTH = 200
+MAX_EVENTS_REQUESTED = 20
+MAX_EVENT_TYPE_LENGTH = 200
 
 
 def new_stream_id() -> str:
     return secrets.token_urlsafe(16)
+
+
+def is_stream_id(value) -> bool:
+    """Whether `value` can be a stream id at all (what new_stream_id makes)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 64
+        and value.isascii()
+        and all(char.isalnum() or char in "-_" for char in value)
+    )
 
 
 def new_jti() -> str:
@@ -247,15 +259,26 @@ def stream_config(body, *, allow_insecure: bool, partial: bool) -> dict:
         fields["authorization_header"] = authorization
     if "events_requested" in body or not partial:
         requested = body.get("events_requested", [])
-        if not isinstance(requested, list) or not all(isinstance(e, str) for e in requested):
-            raise ConfigError("events_requested: a list of event type URIs")
-        fields["events_requested"] = list(dict.fromkeys(e[:200] for e in requested))[:20]
+        if not isinstance(requested, list) or len(requested) > MAX_EVENTS_REQUESTED:
+            raise ConfigError("events_requested: a list of at most 20 event type URIs")
+        for event in requested:
+            _text(event, "events_requested", MAX_EVENT_TYPE_LENGTH)
+        fields["events_requested"] = list(dict.fromkeys(requested))
     if "description" in body or not partial:
-        description = body.get("description", "")
-        if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LENGTH:
-            raise ConfigError("description: a string, at most 200 chars")
-        fields["description"] = description
+        fields["description"] = _text(
+            body.get("description", ""), "description", MAX_DESCRIPTION_LENGTH
+        )
     return fields
+
+
+def _text(value, name: str, limit: int) -> str:
+    """A string of at most `limit` characters without control characters (which no
+    database column takes alike: PostgreSQL refuses NUL), or ConfigError."""
+    if not isinstance(value, str) or len(value) > limit:
+        raise ConfigError(f"{name}: a string of at most {limit} characters")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ConfigError(f"{name}: no control characters")
+    return value
 
 
 def _receiver_url(url, allow_insecure: bool) -> str:
@@ -270,15 +293,11 @@ def stream_status(body) -> tuple[StreamStatus, str]:
     status = body.get("status") if isinstance(body, dict) else None
     if status not in StreamStatus.values:
         raise ConfigError("status: one of enabled, paused, disabled")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
-        raise ConfigError("reason: a string, at most 200 chars")
-    return StreamStatus(status), reason
+    return StreamStatus(status), _text(body.get("reason", ""), "reason", MAX_REASON_LENGTH)
 
 
 def verification_state(body) -> str:
     """The `state` a verification request (SSF 1.0 §8.1.4.2) asks to have echoed."""
-    state = body.get("state", "") if isinstance(body, dict) else None
-    if not isinstance(state, str) or len(state) > MAX_STATE_LENGTH:
-        raise ConfigError("state: a string, at most 200 chars")
-    return state
+    if not isinstance(body, dict):
+        raise ConfigError("The body must be a JSON object.")
+    return _text(body.get("state", ""), "state", MAX_STATE_LENGTH)

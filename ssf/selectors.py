@@ -1,8 +1,7 @@
 from api.models import ApiClient
+from ssf import rules
 from ssf.exceptions import StreamNotFound
 from ssf.models import Stream
-
-MAX_STREAM_ID_LENGTH = 64
 
 
 def stream_list(*, client: ApiClient):
@@ -13,7 +12,7 @@ def stream_list(*, client: ApiClient):
 def stream_get(*, client: ApiClient, stream_id: str, lock: bool = False) -> Stream:
     """The API client's stream of this id, or StreamNotFound: none, or another
     client's (alike). `lock` holds its row to the end of the transaction."""
-    if not isinstance(stream_id, str) or not stream_id or len(stream_id) > MAX_STREAM_ID_LENGTH:
+    if not rules.is_stream_id(stream_id):
         raise StreamNotFound
     streams = stream_list(client=client)
     found = (streams.select_for_update(of=("self",)) if lock else streams).filter(

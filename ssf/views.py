@@ -118,7 +118,7 @@ def _body(request):
         return None, oauth_error("invalid_request", "Send the body as application/json.")
     try:
         return json.loads(request.body), None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep
         return None, oauth_error("invalid_request", "The body is no JSON.")
 
 
