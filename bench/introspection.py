@@ -2,10 +2,13 @@
 calls on every request of every app: its server time and queries (in process, as
 bench/pages.py measures the pages), and its throughput under gunicorn beside a bare
 view of the same stack that answers the same JSON with no query (bench/urls.py), in
-the same run: the stack's own limit.
+the same run: the stack's own limit. And the refresh token grant, which every app
+calls once per access token's lifetime: its server time and queries, each refresh
+with the token the one before gave (each is used once).
 """
 
 import base64
+import json
 import tempfile
 from pathlib import Path
 
@@ -15,19 +18,21 @@ from django.utils import timezone
 
 from api.registrations import app_registration_create
 from api.services import api_client_create
+from api.tokens import IssuedTokens
 from bench import dataset, servers
 from bench.throughput import DURATION, WARMUP, WORKERS, restarts, wrk
-from bench.timing import Case, measure
+from bench.timing import Case, Timing, call, measure
 from core import actors
-from devicekeys import credentials, rules
+from devicekeys import rules
 from devicekeys.models import DeviceKey
 
 ROUNDS = 300
 INTROSPECT = "/api/oauth/introspect"
+TOKEN_ENDPOINT = "/api/oauth/token"  # noqa: S105 (a path, not a secret)
 BARE = "/bench/bare-introspect"
 
 
-def _app_token(data: dataset.Dataset) -> str:
+def _app_tokens(data: dataset.Dataset) -> IssuedTokens:
     """A token of an iOS app of the device user, its key among the table's others, and
     its app registration (used a moment ago: its once-a-minute write falls outside the
     measured seconds)."""
@@ -44,20 +49,35 @@ def _app_token(data: dataset.Dataset) -> str:
         last_used_at=timezone.now(),
         registered_by=rules.Client.IOS,
     )
-    token = credentials.new_token(rules.Client.IOS, key_id=key.pk)
-    app_registration_create(
+    _registration, tokens = app_registration_create(
         contract=user.contract,
         user=user,
         client=rules.Client.IOS,
         device_name=key.device_name,
-        token=token,
         device_key=key,
     )
-    return token
+    return tokens
+
+
+def _refreshes(app, refresh_token: str, *, rounds: int, warmup: int = 3) -> Timing:
+    """`rounds` refresh grants in a row, each with the refresh token the one before
+    gave (a refresh token works once)."""
+    timing = Timing()
+    for number in range(warmup + rounds):
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": "ios"}
+        elapsed, queries, body = call(
+            app, Case(TOKEN_ENDPOINT, form=form), expect=b'"refresh_token"'
+        )
+        refresh_token = json.loads(body)["refresh_token"]
+        if number >= warmup:
+            timing.seconds.append(elapsed)
+            timing.queries.append(queries)
+    return timing
 
 
 def run(data: dataset.Dataset, *, throughput: bool) -> dict:
-    token = _app_token(data)
+    tokens = _app_tokens(data)
+    token = tokens.access_token
     client, secret = api_client_create(name="bench", actor=actors.System("bench"))
     basic = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
     headers = {"HTTP_AUTHORIZATION": f"Basic {basic}"}
@@ -75,6 +95,7 @@ def run(data: dataset.Dataset, *, throughput: bool) -> dict:
             },
             rounds=ROUNDS,
         )
+        timings["refresh"] = _refreshes(app, tokens.refresh_token, rounds=ROUNDS)
     results = {name: timing.summary() for name, timing in timings.items()}
     if throughput:
         results["load"] = _load(basic, token)

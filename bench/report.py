@@ -85,8 +85,14 @@ METHOD = """\
   among the table's 100,000) and the storage service's HTTP Basic credentials, timed
   in process like the pages, alternating with a bare view of the same stack
   (bench/urls.py: the same JSON, same middleware, no query) served only by the
-  benchmark's settings. Under load (PostgreSQL pass): wrk posting the same form to
-  each, one after the other in the same gunicorn, as for the pages below.
+  benchmark's settings. Its answer carries the claims a resource server caches by
+  (`exp`, `aud`, `sid`); the bare view answers the same fields. Under load
+  (PostgreSQL pass): wrk posting the same form to each, one after the other in the
+  same gunicorn, as for the pages below. The run's access token is given a day
+  (`API_ACCESS_TOKEN_SECONDS`), so that it does not expire mid-run.
+- **Refresh**: `POST /api/oauth/token` with `grant_type=refresh_token`, 300 in a
+  row in process, each with the refresh token the one before gave (a refresh token
+  works once): the old token marked used, expired ones pruned, a new pair inserted.
 - **Throughput** (PostgreSQL pass): gunicorn with gunicorn.conf.py (2 workers) on a
   free port of 127.0.0.1, logging to a file; wrk (1 thread, 2 connections per worker,
   so that both workers are always busy) for 30 s per page after a 2 s warm-up.
@@ -452,6 +458,17 @@ def _introspection_rows(results, labels) -> list[list[str]]:
             ),
         ]
     ]
+    if all("refresh" in results[label]["introspection"] for label in labels):
+        rows.append(
+            [
+                "6c",
+                "refresh token grant, server time (p50 / p95): the old refresh token marked "
+                "used, expired tokens pruned, a new pair",
+                *(_timing(results[label]["introspection"]["refresh"]) for label in labels),
+                "—",
+                "measured",
+            ]
+        )
     found = [(label, results[label]["introspection"].get("load")) for label in labels]
     found = [(label, load) for label, load in found if load]
     for label, load in found:
