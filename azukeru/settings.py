@@ -319,8 +319,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Background work (notifications/, csvimport/) -----------------------------------
 # Mails are recorded in the outbox table with the change that causes them and
 # delivered after commit by a task (the Django Tasks API of django-tasks); CSV imports
-# are tasks too. The ORM backend keeps the queue in this database. Two queues, so
-# that a mail never waits behind an import: "default" (mail, and a failed mail's
+# are tasks too, and so are the security events pushed to the storage service (ssf/).
+# The ORM backend keeps the queue in this database. Two queues, so that a mail or an
+# event never waits behind an import: "default" (mail and events, and a failed one's
 # next attempt, queued for its time) and "imports". `manage.py db_worker` runs the
 # tasks of the queues it is given (bin/serve: one on "default", one on
 # "imports,default"); `manage.py sweep

@@ -6,6 +6,7 @@ returns how many things it did. A step must be safe to run from any number of
 processes at once, and cheap when there is nothing to do.
 
     notifications  mail       queue the mails whose delivery task was lost
+    ssf            events     queue the security events whose delivery task was lost
     csvimport      imports    fail the import jobs whose worker died
     accounts       sessions   delete the expired sessions
 """

@@ -46,16 +46,22 @@ def signing_keys() -> KeySet:
     if not path.exists() and settings.SSF_GENERATE_DEVELOPMENT_KEY:
         _generate(path)
     try:
-        changed = path.stat().st_mtime_ns
+        found = path.stat()
+        version = (found.st_ino, found.st_size, found.st_mtime_ns)
     except OSError:
-        changed = None
-    return _load(str(path), changed)
+        version = None
+    return _load(str(path), version)
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, changed: int | None) -> KeySet:
+def _load(path: str, version: tuple | None) -> KeySet:
+    return read_key_file(Path(path))
+
+
+def read_key_file(path: Path) -> KeySet:
+    """The key set of `path`, each key checked, or ImproperlyConfigured."""
     try:
-        keys = KeySet.import_key_set(json.loads(Path(path).read_text()))
+        keys = KeySet.import_key_set(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError, KeyError, JoseError) as error:
         raise ImproperlyConfigured(
             f"SSF_SIGNING_KEYS_FILE {path}: no JSON Web Key Set ({type(error).__name__})"

@@ -54,6 +54,8 @@ SEEN_BY_SUPPORT = {
     "django_tasks_database.dbtaskresult": "a task's row: only ids as arguments",
     "notifications.notification": "the outbox; a link or a key in it masked",
     "audit.auditentry": "ログ管理: keys masked, never a password or a code",
+    "ssf.stream": "a receiver's URL; never its authorization header",
+    "ssf.securityevent": "an event's claims (ids only) and its delivery",
 }
 # Models whose rows the walk cannot make without other parts of the service.
 NOT_SEEDED = {"auth.group", "axes.accesslog", "axes.accessfailurelog"}
@@ -78,8 +80,10 @@ def secrets(
     users_b,
     support_staff,
     django_capture_on_commit_callbacks,
+    tmp_path,
 ):
     """Every secret of the service, made as the console makes it; returns them by name."""
+    ssf_keys_dir = tmp_path
     # Tasks wait in the database (rows for the support site), mails stay in the outbox
     # with their secrets: no worker runs.
     settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
@@ -137,6 +141,31 @@ def secrets(
             Client(),
             reverse("api:introspect"),
             {"token": "x", "client_id": api_client.client_id, "client_secret": secret + "x"},
+        )
+
+        # The storage service's event stream, its receiver's secret, and an event for it.
+        settings.SSF_SIGNING_KEYS_FILE = str(ssf_keys_dir / "ssf-keys.json")
+        authorization = "Bearer receiver-secret-7731"
+        basic = base64.b64encode(f"{api_client.client_id}:{secret}".encode()).decode()
+        response = Client(HTTP_AUTHORIZATION=f"Basic {basic}").post(
+            "/api/ssf/streams",
+            {
+                "delivery": {
+                    "method": "urn:ietf:rfc:8935",
+                    "endpoint_url": "https://receiver.example.jp/events",
+                    "authorization_header": authorization,
+                },
+                "events_requested": [
+                    "https://schemas.openid.net/secevent/caep/event-type/credential-change"
+                ],
+            },
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        found["a receiver's authorization header"] = authorization
+        jiro = users_b[0]
+        services.user_password_change(
+            contract=contract_b, actor=jiro, user=jiro, password="Zt8wKq2Mn5"
         )
 
         # Mails with links: a password reset, a mail address change.

@@ -99,6 +99,8 @@ def receiver():
                 state.on_receive()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if 300 <= status < 400:  # onward to this same receiver, were it followed
+                self.send_header("Location", state.url + "/elsewhere")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)

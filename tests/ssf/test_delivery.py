@@ -207,3 +207,25 @@ def test_a_stream_deleted_meanwhile_drops_its_events(storage, stream, receiver, 
     stop_key()
     storage.delete(f"{STREAMS}?stream_id={stream['stream_id']}")
     assert not Stream.objects.exists() and not SecurityEvent.objects.exists()
+
+
+def test_a_receiver_name_that_resolves_to_a_local_address_is_not_pushed_to(
+    settings, storage, stop_key, monkeypatch
+):
+    """A public-looking name pointing into the console's own network (checked when
+    pushing, as the address may change after the stream was made)."""
+    settings.SSF_ALLOW_INSECURE_RECEIVERS = False
+    send_json(storage, "POST", STREAMS, stream_body("https://receiver.example.jp/events"))
+    monkeypatch.setattr("socket.getaddrinfo", lambda host, port: [(2, 1, 6, "", ("10.0.0.7", 0))])
+    event = stop_key()
+    assert event.status == Status.FAILED
+    assert "local address" in event.last_error
+
+
+def test_a_redirect_is_not_followed(storage, receiver, stop_key):
+    receiver.answers = [(307, b"")]
+    send_json(storage, "POST", STREAMS, stream_body(receiver.url))
+    event = stop_key()
+    assert event.status == Status.PENDING
+    assert event.last_error == "HTTP 307"
+    assert len(receiver.received) == 1
