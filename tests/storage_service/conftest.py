@@ -71,6 +71,13 @@ class StorageService:
         )
         return response.status_code
 
+    def assert_serves(self, token: str) -> None:
+        """The file list is given; else why DOT refused: an introspection answer it
+        cached but whose audience (`aud`, RFC 8707 in DOT) is not this service's URL."""
+        status = self.files(token)
+        cached = self.rows("SELECT resource, expires FROM oauth2_provider_accesstoken")
+        assert status == 200, f"DOT answered {status}; cached (resource, expires): {cached}"
+
     def rows(self, query: str) -> list[tuple]:
         with sqlite3.connect(self.database) as db:
             return db.execute(query).fetchall()

@@ -24,7 +24,7 @@ def test_dot_caches_an_answer_no_longer_than_its_exp(console, storage_service, a
     _key, grant = register(console, users_a[0], admin_a)
     asked = time.time()
 
-    assert storage_service.files(grant["access_token"]) == 200
+    storage_service.assert_serves(grant["access_token"])
 
     [cached_until] = storage_service.cached_until()
     assert cached_until <= asked + grant["expires_in"] + 1
@@ -37,7 +37,7 @@ def test_without_push_a_stopped_phone_is_refused_within_expires_in_and_never_lat
     key, grant = register(console, taro, admin_a)
     token = grant["access_token"]
     assert grant["expires_in"] == LIFETIME
-    assert storage_service.files(token) == 200
+    storage_service.assert_serves(token)
 
     stopped = time.monotonic()
     keys.device_key_stop(contract=taro.contract, key=key, actor=admin_a)

@@ -78,7 +78,7 @@ def test_with_push_a_stopped_phone_is_refused_within_5_seconds(
     key, grant = register(console, taro, admin_a)
     token = grant["access_token"]
     storage = subscribed
-    assert storage.files(token) == 200
+    storage.assert_serves(token)
     [cached_until] = storage.cached_until()
     assert cached_until > time.time() + LIFETIME - 10  # without push: minutes to go
 
@@ -107,7 +107,7 @@ def test_with_push_a_new_password_ends_the_login_id_app_within_5_seconds(
     )
     token = sign_in_app(console, hana)["access_token"]  # bound to the login ID alone
     storage = subscribed
-    assert storage.files(token) == 200
+    storage.assert_serves(token)
 
     changed = time.monotonic()
     user_password_change(contract=contract, actor=hana, user=hana, password="Nw4kRz8Tq2")
