@@ -13,6 +13,7 @@ may not send the SET elsewhere), and a receiver name that resolves to a loopback
 private address is refused unless SSF_ALLOW_INSECURE_RECEIVERS.
 """
 
+import http.client
 import logging
 import socket
 import urllib.error
@@ -79,7 +80,8 @@ def push(stream, token: str) -> None:
         if not rules.delivered(status):
             final, description = rules.refusal(status, body)
             raise Refused(description, final=final) from error
-    except (OSError, ValueError) as error:  # no connection, timeout, TLS, a bad URL
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # No connection, a timeout, TLS, a bad URL, an answer that is no HTTP.
         raise Refused(f"{type(error).__name__}: {error}"[:500], final=False) from error
     if not rules.delivered(status):
         raise Refused(f"HTTP {status}", final=False)

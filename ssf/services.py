@@ -29,7 +29,7 @@ from accounts.models import Actor, Role, User
 from api.models import ApiClient
 from api.rules import Event
 from core import outbox, taskrows
-from core.actors import Anonymous, System
+from core.actors import Anonymous
 from ssf import keys, rules, selectors
 from ssf.exceptions import StreamLimitReached, VerificationTooSoon, WorkerLost
 from ssf.models import SecurityEvent, Stream
@@ -110,9 +110,12 @@ def stream_status_change(
 
 
 @transaction.atomic
-def stream_verify(*, client: ApiClient, actor: Actor, stream_id: str, state: str) -> SecurityEvent:
+def stream_verify(
+    *, client: ApiClient, actor: Actor, stream_id: str, state: str
+) -> SecurityEvent | None:
     """Push the verification event (SSF 1.0 §8.1.4) with `state` to the stream, at
-    most once per rules.MIN_VERIFICATION_INTERVAL."""
+    most once per rules.MIN_VERIFICATION_INTERVAL (a disabled stream gets none;
+    a paused one once enabled). Returns the event, or None."""
     stream = _locked_stream(client, stream_id)
     now = timezone.now()
     interval = timedelta(seconds=rules.MIN_VERIFICATION_INTERVAL)
@@ -121,10 +124,12 @@ def stream_verify(*, client: ApiClient, actor: Actor, stream_id: str, state: str
         raise VerificationTooSoon(max(int(wait.total_seconds()) + 1, 1))
     stream.last_verification_at = now
     stream.save(update_fields=["last_verification_at"])
+    logger.info("SSF stream %s verification asked by %s", stream.stream_id, actor)
+    if stream.status == StreamStatus.DISABLED:
+        return None
     subject = {"format": "opaque", "id": stream.stream_id}
     event = {"state": state} if state else {}
     (row,) = _record([stream], rules.VERIFICATION, [(subject, event)], now)
-    logger.info("SSF stream %s verification asked by %s", stream.stream_id, actor)
     return row
 
 
@@ -140,9 +145,7 @@ def initiator(actor, event: Event | None = None) -> Initiator:
         return Initiator.ADMIN if administers else Initiator.USER
     if isinstance(actor, Anonymous):  # a password reset link
         return Initiator.USER
-    if isinstance(actor, System):
-        return Initiator.SYSTEM
-    return Initiator.SYSTEM
+    return Initiator.SYSTEM  # a command, the worker, the sweep
 
 
 def reason(label) -> dict[str, str]:

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.debug import sensitive_variables
 
 from api.clientauth import authenticated_client, client_refused
 from api.errors import json_response, no_store, oauth_error
@@ -57,6 +56,7 @@ def _url(name: str) -> str:
     return settings.SITE_URL + reverse(name)
 
 
+@csrf_exempt  # answers 405 to a POST, in JSON, rather than Django's CSRF page
 def configuration(request):
     """GET /.well-known/ssf-configuration (SSF 1.0 §7.1)."""
     if not keys.enabled():
@@ -72,12 +72,14 @@ def configuration(request):
             "configuration_endpoint": _url("ssf:streams"),
             "status_endpoint": _url("ssf:status"),
             "verification_endpoint": _url("ssf:verify"),
-            "authorization_schemes": [{"spec_urn": "urn:ietf:rfc:6749"}],
+            # The API client's ID and secret in HTTP Basic, as for introspection.
+            "authorization_schemes": [{"spec_urn": "urn:ietf:rfc:7617"}],
             "default_subjects": "ALL",
         }
     )
 
 
+@csrf_exempt
 def jwks(request):
     """GET /api/ssf/jwks: the public signing keys (RFC 7517)."""
     if not keys.enabled():
@@ -112,7 +114,7 @@ def _body(request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = MAX_BODY + 1
-    if length > MAX_BODY:
+    if length > MAX_BODY or len(request.body) > MAX_BODY:
         return None, oauth_error("invalid_request", "The request is too large.", status=413)
     if request.content_type not in JSON_TYPES:
         return None, oauth_error("invalid_request", "Send the body as application/json.")
@@ -127,7 +129,6 @@ def _client_endpoint(allowed: tuple[str, ...]):
 
     def decorate(view):
         @csrf_exempt
-        @sensitive_variables("client")
         def guarded(request):
             if not keys.enabled():
                 return _off()
@@ -156,10 +157,6 @@ def _stream_id(request, body=None) -> str:
     return stream_id
 
 
-def _allow_insecure() -> bool:
-    return settings.SSF_ALLOW_INSECURE_RECEIVERS
-
-
 @_client_endpoint(("GET", "POST", "PATCH", "PUT", "DELETE"))
 def streams(request, client, actor):
     """The stream configuration endpoint (SSF 1.0 §8.1.1)."""
@@ -176,7 +173,9 @@ def streams(request, client, actor):
     if refused:
         return refused
     config = rules.stream_config(
-        body, allow_insecure=_allow_insecure(), partial=request.method == "PATCH"
+        body,
+        allow_insecure=settings.SSF_ALLOW_INSECURE_RECEIVERS,
+        partial=request.method == "PATCH",
     )
     if request.method == "POST":
         try:

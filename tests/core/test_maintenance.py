@@ -42,7 +42,7 @@ def running_job(contract, actor) -> ImportJob:
 
 
 def test_every_apps_step_is_registered():
-    assert set(maintenance.STEPS) == {"mail", "imports", "sessions"}
+    assert set(maintenance.STEPS) == {"mail", "imports", "sessions", "events"}
 
 
 def test_a_dead_workers_import_is_failed_by_the_sweep_within_its_lease(

@@ -3,6 +3,8 @@ joserfc against the published JWKS: delivered once, retried while the receiver i
 down, never twice, and never from inside the administrator's request."""
 
 import json
+import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -229,3 +231,23 @@ def test_a_redirect_is_not_followed(storage, receiver, stop_key):
     assert event.status == Status.PENDING
     assert event.last_error == "HTTP 307"
     assert len(receiver.received) == 1
+
+
+def test_an_answer_that_is_no_http_is_tried_again(storage, stop_key):
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_garbage():
+        connection, _address = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/events"
+    send_json(storage, "POST", STREAMS, stream_body(url))
+    event = stop_key()
+    thread.join(timeout=10)
+    listener.close()
+    assert event.status == Status.PENDING
+    assert "BadStatusLine" in event.last_error

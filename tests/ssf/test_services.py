@@ -8,11 +8,14 @@ from django.db import transaction
 from accounts import services as accounts
 from api.models import AppRegistration
 from api.rules import State
+from api.services import api_client_revoke
+from core import actors
 from core.outbox import Status
 from devicekeys import services as keys
 from devicekeys.models import DeviceKey
 from ssf import rules
 from ssf.models import SecurityEvent
+from tests.api.conftest import grant
 from tests.ssf.conftest import STATUS, send_json, stream_body
 
 NEW_PASSWORD = "Zt8wKq2Mn5"
@@ -182,5 +185,33 @@ def test_a_disabled_stream_gets_nothing_and_a_paused_one_waits(
 
 
 def test_no_stream_no_event(db, registration, admin_a):
+    keys.device_key_stop(contract=admin_a.contract, key=DeviceKey.objects.get(), actor=admin_a)
+    assert not SecurityEvent.objects.exists()
+
+
+def test_device_authentication_switched_on_is_the_policys_revocation(
+    stream, contract_b, users_b, admin_b
+):
+    keys.access_setting_change(
+        contract=contract_b, actor=admin_b, device_auth_required=False, notify_on_register=False
+    )
+    assert grant(username="jiro-b").status_code == 200  # an app of the login ID alone
+    keys.access_setting_change(
+        contract=contract_b, actor=admin_b, device_auth_required=True, notify_on_register=False
+    )
+    (event,) = revoked()
+    assert event.claims["events"][rules.SESSION_REVOKED]["initiating_entity"] == "policy"
+    assert session_of(event) == AppRegistration.objects.get().public_id
+
+
+def test_a_command_is_the_systems_revocation(stream, registration):
+    key = DeviceKey.objects.get()
+    keys.device_key_stop(contract=key.contract, key=key, actor=actors.command("stop_keys"))
+    (event,) = revoked()
+    assert event.claims["events"][rules.SESSION_REVOKED]["initiating_entity"] == "system"
+
+
+def test_a_revoked_clients_streams_get_nothing(storage, stream, registration, admin_a):
+    api_client_revoke(client=storage.api_client, actor=admin_a)
     keys.device_key_stop(contract=admin_a.contract, key=DeviceKey.objects.get(), actor=admin_a)
     assert not SecurityEvent.objects.exists()

@@ -6,7 +6,7 @@ from django.test import Client
 
 from api.services import api_client_revoke
 from ssf import rules
-from ssf.models import Stream
+from ssf.models import SecurityEvent, Stream
 from tests.conftest import SETUP
 from tests.ssf.conftest import (
     CONFIGURATION,
@@ -27,6 +27,7 @@ def test_the_metadata_names_every_endpoint_and_each_answers(client, settings, st
     assert document["issuer"] == "https://console.example.jp"
     assert document["delivery_methods_supported"] == [rules.PUSH]
     assert document["default_subjects"] == "ALL"
+    assert document["authorization_schemes"] == [{"spec_urn": "urn:ietf:rfc:7617"}]
     assert document["jwks_uri"] == "https://console.example.jp" + JWKS
     for name, path in [
         ("configuration_endpoint", STREAMS),
@@ -207,3 +208,26 @@ def test_without_a_signing_key_the_transmitter_is_off(settings, client, storage)
     for response in [client.get(CONFIGURATION), client.get(JWKS), storage.get(STREAMS)]:
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
+
+
+def test_a_post_to_the_public_documents_is_a_json_405_not_the_csrf_page(db):
+    browser = Client(enforce_csrf_checks=True)
+    for url in (CONFIGURATION, JWKS):
+        response = browser.post(url)
+        assert response.status_code == 405
+        assert response["Content-Type"] == "application/json"
+        assert response["Allow"] == "GET, HEAD"
+
+
+def test_a_verification_of_a_disabled_stream_sends_nothing(storage, stream):
+    sid = stream["stream_id"]
+    send_json(storage, "POST", STATUS, {"stream_id": sid, "status": "disabled"})
+    assert send_json(storage, "POST", VERIFY, {"stream_id": sid}).status_code == 204
+    assert not SecurityEvent.objects.exists()
+
+
+def test_a_body_over_16_kib_is_refused(storage, receiver):
+    body = stream_body(receiver.url, description="x" * 20_000)
+    response = send_json(storage, "POST", STREAMS, body)
+    assert response.status_code == 413
+    assert not Stream.objects.exists()
