@@ -19,7 +19,9 @@ from django_tasks_db.management.commands import db_worker
 from accounts.services import user_password_change
 from azukeru import settings as project_settings
 from devicekeys import services as keys
-from tests.storage_service.conftest import register, sign_in_app
+from ssf import keys as signing
+from ssf.rules import SESSION_REVOKED
+from tests.storage_service.conftest import CLIENT_ID, register, sign_in_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,3 +130,38 @@ def test_the_receiver_refuses_a_set_it_cannot_verify(subscribed):
 
     assert response.status_code == 400
     assert response.json()["err"] == "invalid_key"
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "error"),
+    [
+        ("aud", "azc_another-service", "invalid_audience"),
+        ("iss", "https://evil.example", "invalid_issuer"),
+    ],
+)
+def test_the_receiver_refuses_a_signed_set_meant_for_another(
+    console, subscribed, admin_a, users_a, claim, value, error
+):
+    _key, grant = register(console, users_a[0], admin_a)
+    subscribed.assert_serves(grant["access_token"])
+    [session] = subscribed.rows("SELECT sid FROM storage_cachedsession")
+    claims = {
+        "iss": console,
+        "aud": CLIENT_ID,
+        "iat": int(time.time()),
+        "jti": "a-forged-one",
+        "sub_id": {"format": "complex", "session": {"format": "opaque", "id": session[0]}},
+        "events": {SESSION_REVOKED: {}},
+        claim: value,
+    }
+
+    response = requests.post(
+        f"{subscribed.url}/ssf/events",
+        data=signing.sign(claims),
+        headers={"Content-Type": "application/secevent+jwt"},
+        timeout=10,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["err"] == error
+    assert len(subscribed.cached_until()) == 1  # nothing dropped
