@@ -162,7 +162,7 @@ def _token(tokens: IssuedTokens) -> JsonResponse:
             "token_type": "Bearer",
             "expires_in": tokens.expires_in,
             "refresh_token": tokens.refresh_token,
-            "scope": services.SCOPE,
+            "scope": SCOPE,
         }
     )
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from api.models import AppRegistration, AppToken
 from audit.models import AuditEntry
 from tests.api.conftest import REVOKE, STATUS, TOKEN, grant, introspect, post_form
+from tests.parallel import at_the_same_moment, on_postgresql
 
 
 def refresh(refresh_token, client_id="ios", **extra):
@@ -135,3 +136,16 @@ def test_old_tokens_are_pruned_as_the_app_refreshes(pair, time_machine):
     kinds = list(AppToken.objects.order_by("pk").values_list("kind", "rotated_at"))
     assert [kind for kind, _ in kinds].count("access") == 1  # the one still open
     assert sum(1 for kind, rotated in kinds if kind == "refresh" and rotated) == 3
+
+
+@on_postgresql("needs real row locks and parallel connections; SQLite serialises all writers")
+def test_one_refresh_token_sent_twice_at_once_gives_one_pair_and_ends_the_registration(
+    waiting_key,
+):
+    """No grace period, also for two requests at the same moment: the row lock lets one
+    through, and the other is a second use."""
+    refresh_token = grant(device_key=waiting_key.key).json()["refresh_token"]
+    calls = [lambda: refresh(refresh_token).status_code for _ in range(2)]
+    assert sorted(at_the_same_moment(*calls)) == [200, 400]
+    registration = AppRegistration.objects.get()
+    assert (registration.state, registration.reason) == ("ended", "refresh_token_reused")
