@@ -140,7 +140,10 @@ def storage_service(console, storage_database, tmp_path):
             start_new_session=True,
         )
         try:
-            wait_for(port, server, timeout=30)
+            try:
+                wait_for(port, server, timeout=30)
+            except RuntimeError as error:
+                pytest.fail(f"the storage service did not start ({error}):\n{log.read_text()}")
             yield StorageService(url=url, database=database, environment=environment, log=log)
         finally:
             stop(server)
