@@ -15,7 +15,7 @@ class ApiClientAdmin(ReadOnlyAdmin):
     list_display = ["name", "client_id", "created_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "client_id"]
-    fields = ["name", "client_id", "created_at", "revoked_at"]
+    fields = ["name", "client_id", "resource_url", "created_at", "revoked_at"]
     readonly_fields = fields
     actions = ["revoke"]
 

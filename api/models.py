@@ -19,6 +19,11 @@ class ApiClient(models.Model):
     name = models.CharField(_("名前"), max_length=100)
     client_id = models.CharField(_("クライアントID"), max_length=64, unique=True)
     secret_hash = models.CharField(max_length=64, editable=False)
+    # The resource server's own URL (RFC 8707 resource indicator: the storage service's
+    # base URL), answered in introspection's `aud` beside the client ID. A resource
+    # server that checks `aud` against its URL (django-oauth-toolkit does by default)
+    # needs it; blank, `aud` is the client ID alone.
+    resource_url = models.URLField(_("リソースのURL"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("作成日時"), default=timezone.now)
     revoked_at = models.DateTimeField(_("無効化日時"), null=True, blank=True)
 

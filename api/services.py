@@ -36,7 +36,7 @@ from api import rules
 from api.exceptions import AppRegistrationNotFound
 from api.models import ApiClient, AppRegistration, AppToken
 from api.registrations import app_registration_create, app_registrations_apply
-from api.rules import SCOPE, Event, State, TokenKind
+from api.rules import SCOPE, Event, State, TokenKind, validate_resource_url
 from api.tokens import IssuedTokens, access_lifetime, app_tokens_issue
 from audit import services as audit
 from audit.actions import Action
@@ -73,17 +73,21 @@ def _hash(secret: str) -> str:
 @sensitive_variables("secret")
 @transaction.atomic
 def api_client_create(
-    *, name: str, actor: Actor, client_id: str = "", secret: str = ""
+    *, name: str, actor: Actor, client_id: str = "", secret: str = "", resource_url: str = ""
 ) -> tuple[ApiClient, str]:
     """A new resource server client; returns it and its secret, which exists nowhere
     else afterwards (only its hash is kept). Both are random; only the development
-    data of seed_demo names them, so that docs/API.md's examples work as written."""
+    data of seed_demo names them, so that docs/API.md's examples work as written.
+    `resource_url`, the resource server's own URL, joins introspection's `aud`
+    (ValidationError unless it is an absolute http(s) URL without query or fragment)."""
     secret = secret or secrets.token_urlsafe(32)
-    client = ApiClient.objects.create(
+    client = ApiClient(
         name=name.strip()[:100],
         client_id=client_id or CLIENT_ID_PREFIX + secrets.token_urlsafe(12),
         secret_hash=_hash(secret),
+        resource_url=validate_resource_url(resource_url),
     )
+    client.save()
     audit.record(Action.API_CLIENT_CREATED, contract=None, actor=actor, target=str(client))
     logger.info("API client %s created", client.client_id)
     return client, secret
@@ -255,17 +259,22 @@ TOKEN_HASH = "\x00token-hash\x00"  # noqa: S105 (a stand-in, not a secret)
 CLIENT_ID = "\x00client-id\x00"
 
 
-def _client_secret(client_id: str) -> Subquery:
+CLIENT_FIELDS = ("secret_hash", "resource_url")  # what introspection reads of its client
+
+
+def _client(client_id: str, field: str) -> Subquery:
     clients = ApiClient.objects.filter(client_id=client_id, revoked_at__isnull=True)
-    return Subquery(clients.values("secret_hash")[:1])
+    return Subquery(clients.values(field)[:1])
 
 
 def _tokens(token_hash: str, client_id: str | None = None):
     rows = AppToken.objects.filter(token_hash=token_hash)
     if client_id is None:
         return rows.values_list(*FIELDS)[:1]
-    rows = rows.annotate(client_secret=_client_secret(client_id))
-    return rows.values_list(*FIELDS, "client_secret")[:1]
+    rows = rows.annotate(
+        **{f"client_{field}": _client(client_id, field) for field in CLIENT_FIELDS}
+    )
+    return rows.values_list(*FIELDS, *(f"client_{field}" for field in CLIENT_FIELDS))[:1]
 
 
 _TOKEN = PreparedQuery(_tokens, token_hash=TOKEN_HASH)
@@ -273,7 +282,7 @@ _TOKEN_AND_CLIENT = PreparedQuery(_tokens, token_hash=TOKEN_HASH, client_id=CLIE
 _CLIENT = PreparedQuery(
     lambda client_id: ApiClient.objects.filter(
         client_id=client_id, revoked_at__isnull=True
-    ).values_list("secret_hash")[:1],
+    ).values_list(*CLIENT_FIELDS)[:1],
     client_id=CLIENT_ID,
 )
 
@@ -333,8 +342,8 @@ def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict 
     keeps it longer than a new one."""
     holder, more = _lookup(token, client_id)
     if not more:  # no row of the token: the client read on its own
-        more = next(iter(_CLIENT.rows(client_id=client_id)), (None,))
-    (client_hash,) = more
+        more = next(iter(_CLIENT.rows(client_id=client_id)), (None, ""))
+    client_hash, resource_url = more
     if not _secret_matches(client_hash, client_secret):
         return None
     now = timezone.now()
@@ -351,7 +360,8 @@ def token_introspect(token: str, *, client_id: str, client_secret: str) -> dict 
         "token_type": "Bearer",
         "iat": int(holder.token_issued_at.timestamp()),
         "exp": int(expires_at.timestamp()),
-        "aud": client_id,
+        # The API client that asked, and the resource it serves (RFC 8707) if it named one.
+        "aud": [client_id, resource_url] if resource_url else client_id,
         "sid": holder.public_id,
         "contract": holder.contract_id,
         "device_key_id": holder.key_id,

@@ -52,6 +52,8 @@ def main() -> None:
             out = Path(folder) / f"{label}.json"
             command = [sys.executable, "-m", "bench.measure", "--label", label, "--out", str(out)]
             env = dict(environment)
+            # The SSF signing key of the pass (bench/events.py), generated on first use.
+            env["SSF_SIGNING_KEYS_FILE"] = f"{folder}/{label}-ssf-signing-keys.json"
             if database_url:
                 env["DATABASE_URL"] = database_url
             else:

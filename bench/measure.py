@@ -12,6 +12,7 @@ import json
 import os
 import time
 import warnings
+from pathlib import Path
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     _ensure_database()
     from django.core.management import call_command
 
-    from bench import csv_import, dataset, introspection, pages, throughput
+    from bench import csv_import, dataset, events, introspection, pages, throughput
 
     results = {"label": args.label, "database": _database_version(), "steps": {}}
     started = time.perf_counter()
@@ -57,6 +58,8 @@ def main() -> None:
     results["introspection"] = step(
         "introspection", lambda: introspection.run(data, throughput=args.throughput)
     )
+    worker_log = Path(args.out).with_name(f"{args.label}-worker.log")
+    results["events"] = step("停止 → event received", events.run, data, log=worker_log)
     if args.csv:
         results["csv"] = step("CSV import", csv_import.run, data)
     if args.throughput:

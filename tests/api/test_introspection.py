@@ -5,7 +5,7 @@ import base64
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -272,6 +272,42 @@ def test_the_answer_names_its_audience_session_and_expiry(storage, app_token):
     assert body["sid"] == registration.public_id and body["sid"].startswith("reg_")
     assert body["exp"] == body["iat"] + 300
     assert body["token_type"] == "Bearer"
+
+
+def test_a_client_that_names_its_resource_finds_it_in_the_audience(
+    storage, app_token, django_assert_num_queries
+):
+    """RFC 8707: a resource server checking `aud` against its own URL (as
+    django-oauth-toolkit does by default) finds it beside the client ID, read in the
+    same one query."""
+    ApiClient.objects.filter(pk=storage.api_client.pk).update(
+        resource_url="https://storage.example.jp/"
+    )
+    with django_assert_num_queries(1):
+        body = introspect(storage, app_token)
+    assert body["aud"] == [storage.api_client.client_id, "https://storage.example.jp/"]
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "storage.example.jp",
+        "ftp://storage.example.jp/",
+        "https://storage.example.jp/?a=1",
+        "https://storage.example.jp/#top",
+        "https://" + "s" * 100_000 + ".jp/",
+    ],
+)
+def test_create_api_client_refuses_a_resource_that_is_no_plain_url(db, resource):
+    with pytest.raises(CommandError, match="リソースのURL"):
+        call_command("create_api_client", "storage", "--resource", resource)
+    assert not ApiClient.objects.exists()
+
+
+def test_create_api_client_keeps_its_resource(db, capsys):
+    call_command("create_api_client", "storage", "--resource", "https://storage.example.jp/")
+    client_id, _secret = capsys.readouterr().out.split()
+    assert ApiClient.objects.get(client_id=client_id).resource_url == "https://storage.example.jp/"
 
 
 def test_an_expired_access_token_is_inactive(storage, app_token, time_machine):

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from api.services import api_client_create
@@ -13,10 +14,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="what the client is, e.g. 'storage service (production)'")
+        parser.add_argument(
+            "--resource",
+            default="",
+            help=(
+                "the resource server's own URL, e.g. https://storage.example.jp/ "
+                "(RFC 8707): introspection answers it in `aud` beside the client ID, as "
+                "django-oauth-toolkit and other resource servers check by default"
+            ),
+        )
 
-    def handle(self, *args, name, **options):
+    def handle(self, *args, name, resource, **options):
         if not name.strip():
             raise CommandError("Give the client a name.")
-        client, secret = api_client_create(name=name, actor=actors.command("create_api_client"))
+        try:
+            client, secret = api_client_create(
+                name=name, actor=actors.command("create_api_client"), resource_url=resource
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(str(message) for message in error.messages)) from error
         self.stdout.write(client.client_id)
         self.stdout.write(secret)
