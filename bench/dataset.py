@@ -28,6 +28,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import AUTH_AT, SEEN_AT
 from accounts.models import Contract, Role, User
@@ -91,6 +93,8 @@ def build_base() -> Dataset:
     support = User.objects.create_superuser("bench-support", "support@example.jp")
     support.password = password
     support.save(update_fields=["password"])
+    # Support staff always pass a second step (twostep): theirs is an authenticator app.
+    TOTPDevice.objects.create(user=support, name="bench", confirmed=True)
 
     members = _members([full, ten])
     token = credentials.new_token()
@@ -160,6 +164,12 @@ def session_cookies(user: User, **extra) -> dict:
     store.update(extra)
     store.create()
     return {settings.SESSION_COOKIE_NAME: store.session_key}
+
+
+def support_cookies(data: Dataset) -> dict:
+    """Support staff's session, past its second step (django-otp's verified device)."""
+    device = TOTPDevice.objects.get(user=data.support)
+    return session_cookies(data.support, **{DEVICE_ID_SESSION_KEY: device.persistent_id})
 
 
 def device_cookies(data: Dataset) -> dict:

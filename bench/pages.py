@@ -31,7 +31,7 @@ def lists(data: dataset.Dataset) -> list[dict]:
         admin.site._registry[model].list_per_page = PER_PAGE
     app = WSGIHandler()
     ours = dataset.session_cookies(data.administrators["full"])
-    theirs = dataset.session_cookies(data.support)
+    theirs = dataset.support_cookies(data)
     contract = {"contract__id__exact": data.full.pk}
     users = reverse("accounts:user-list")
     keys = reverse("devicekeys:key-list")

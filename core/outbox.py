@@ -36,6 +36,25 @@ class Status(models.TextChoices):
     FAILED = "failed", _("送信失敗")
 
 
+class OutboxRow(models.Model):
+    """The columns of an outbox row's delivery, alike for every outbox."""
+
+    status = models.CharField(
+        _("状態"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("発生日時"), default=timezone.now)
+    enqueued_at = models.DateTimeField(_("タスク登録日時"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("次回送信日時"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("送信試行回数"), default=0)
+    last_attempt_at = models.DateTimeField(_("最終送信試行日時"), null=True, blank=True)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("送信失敗日時"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class OutboxQuerySet(models.QuerySet):
     ATTEMPT_LEASE = timedelta(minutes=5)
     REQUEUE_AFTER = timedelta(minutes=5)

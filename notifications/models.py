@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import LOGIN_ID_MAX_LENGTH
-from core.outbox import OutboxQuerySet, Status
+from core.outbox import OutboxQuerySet, OutboxRow, Status
 from notifications import schedule
 from notifications.kinds import Kind
 
@@ -16,7 +16,7 @@ class NotificationQuerySet(OutboxQuerySet):
     REQUEUE_AFTER = schedule.REQUEUE_AFTER
 
 
-class Notification(models.Model):
+class Notification(OutboxRow):
     """One notification mail in the outbox: the source of truth of its delivery.
 
     Recorded by `notifications.services.notify` in the transaction of the change
@@ -25,9 +25,6 @@ class Notification(models.Model):
     """
 
     kind = models.CharField(_("種類"), max_length=32, choices=Kind.choices)
-    status = models.CharField(
-        _("状態"), max_length=16, choices=Status.choices, default=Status.PENDING
-    )
     # The idempotency key of this mail; also its Message-ID.
     key = models.UUIDField(_("識別キー"), default=uuid.uuid4, unique=True, editable=False)
     contract = models.ForeignKey(
@@ -45,16 +42,8 @@ class Notification(models.Model):
         _("管理者のログインID"), max_length=LOGIN_ID_MAX_LENGTH, blank=True
     )
     context = models.JSONField(_("内容"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("発生日時"), default=timezone.now)
     # Start of the retry period (GIVE_UP_AFTER); a resend starts a new one.
     queued_at = models.DateTimeField(_("送信開始日時"), default=timezone.now)
-    enqueued_at = models.DateTimeField(_("タスク登録日時"), null=True, blank=True)
-    next_attempt_at = models.DateTimeField(_("次回送信日時"), default=timezone.now)
-    attempts = models.PositiveIntegerField(_("送信試行回数"), default=0)
-    last_attempt_at = models.DateTimeField(_("最終送信試行日時"), null=True, blank=True)
-    last_error = models.TextField(_("最後のエラー"), blank=True)
-    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
-    failed_at = models.DateTimeField(_("送信失敗日時"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from api.models import ApiClient
-from core.outbox import OutboxQuerySet, Status
+from core.outbox import OutboxQuerySet, OutboxRow, Status
 from ssf import rules
 from ssf.rules import StreamStatus
 
@@ -80,7 +80,7 @@ class SecurityEventQuerySet(OutboxQuerySet):
         return self.filter(stream__status=StreamStatus.ENABLED)
 
 
-class SecurityEvent(models.Model):
+class SecurityEvent(OutboxRow):
     """One Security Event Token to push to one stream: the outbox row of its delivery
     (core.outbox), recorded in the transaction of the change it tells of. The claims
     are kept unsigned; they are signed when sent, by the key first at that moment."""
@@ -91,17 +91,6 @@ class SecurityEvent(models.Model):
     jti = models.CharField(_("イベントID"), max_length=64, unique=True)
     event_type = models.CharField(_("種類"), max_length=200)
     claims = models.JSONField(_("内容"))
-    status = models.CharField(
-        _("状態"), max_length=16, choices=Status.choices, default=Status.PENDING
-    )
-    created_at = models.DateTimeField(_("発生日時"), default=timezone.now)
-    enqueued_at = models.DateTimeField(_("タスク登録日時"), null=True, blank=True)
-    next_attempt_at = models.DateTimeField(_("次回送信日時"), default=timezone.now)
-    attempts = models.PositiveIntegerField(_("送信試行回数"), default=0)
-    last_attempt_at = models.DateTimeField(_("最終送信試行日時"), null=True, blank=True)
-    last_error = models.TextField(_("最後のエラー"), blank=True)
-    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
-    failed_at = models.DateTimeField(_("送信失敗日時"), null=True, blank=True)
 
     objects = SecurityEventQuerySet.as_manager()
 
