@@ -59,7 +59,7 @@ def main() -> None:
         "introspection", lambda: introspection.run(data, throughput=args.throughput)
     )
     worker_log = Path(args.out).with_name(f"{args.label}-worker.log")
-    results["events"] = step("停止 → event received", events.run, data, log=worker_log)
+    results["events"] = step("停止 → event received", lambda: events.run(data, log=worker_log))
     if args.csv:
         results["csv"] = step("CSV import", csv_import.run, data)
     if args.throughput:

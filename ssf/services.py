@@ -161,9 +161,7 @@ def sessions_revoked(*, registrations: Iterable, event: Event, actor: Actor) -> 
     """CAEP session-revoked for each app registration in `registrations` (suspended or
     ended by `event`) to each stream that asked for it; returns how many recorded."""
     registrations = list(registrations)
-    if not registrations or not keys.enabled():
-        return 0
-    streams = list(Stream.objects.receiving(rules.SESSION_REVOKED).select_related("client"))
+    streams = _receiving(rules.SESSION_REVOKED) if registrations else []
     if not streams:
         return 0
     now = timezone.now()
@@ -180,9 +178,7 @@ def sessions_revoked(*, registrations: Iterable, event: Event, actor: Actor) -> 
 def credential_changed(*, user: User, event: Event, actor: Actor) -> int:
     """CAEP credential-change of `user`'s password (`event`: changed or reset) to each
     stream that asked for it; returns how many recorded."""
-    if not keys.enabled():
-        return 0
-    streams = list(Stream.objects.receiving(rules.CREDENTIAL_CHANGE).select_related("client"))
+    streams = _receiving(rules.CREDENTIAL_CHANGE)
     if not streams:
         return 0
     now = timezone.now()
@@ -191,6 +187,14 @@ def credential_changed(*, user: User, event: Event, actor: Actor) -> int:
     )
     subject = rules.user_subject(settings.SITE_URL, user.pk)
     return len(_record(streams, rules.CREDENTIAL_CHANGE, [(subject, body)], now))
+
+
+def _receiving(event_type: str) -> list[Stream]:
+    """The streams that asked for `event_type`; none while the transmitter is off (no
+    signing key)."""
+    if not keys.enabled():
+        return []
+    return list(Stream.objects.receiving(event_type).select_related("client"))
 
 
 def _record(streams, event_type: str, subjects: list, now) -> list[SecurityEvent]:
