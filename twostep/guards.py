@@ -45,15 +45,14 @@ def second_step_required(view):
 
 def sudo_required(view=None, *, back=None):
     """Fresh proof for a sensitive change: when the session's last proof (sign-in,
-        second step, 本人確認) is older than SUDO_MAX_AGE, the request goes to the
-        re-confirmation page (twostep:confirm) and does nothing; that page returns to
-        the page asked for (a GET), or after a POST (never performed) to `back` (a URL
-    name) or the same URL. Inside the
-        view's sign-in guard:
+    second step, 本人確認) is older than SUDO_MAX_AGE, the request goes to the
+    re-confirmation page (twostep:confirm) and does nothing; that page returns to the
+    page asked for (a GET), or after a POST (never performed) to `back` (a URL name)
+    or the same URL. Inside the view's sign-in guard:
 
-            @administrator_required
-            @sudo_required
-            def settings_email(request): ...
+        @administrator_required
+        @sudo_required
+        def settings_email(request): ...
     """
 
     def decorate(view):
