@@ -76,8 +76,13 @@ class SecurityEventQuerySet(OutboxQuerySet):
     REQUEUE_AFTER = rules.REQUEUE_AFTER
 
     def sendable(self):
-        """Events of streams that take them now (a paused stream's wait)."""
-        return self.filter(stream__status=StreamStatus.ENABLED)
+        """Events of streams that take them now (a paused stream's wait). The stream is
+        asked in a subquery of its own table, not a join: a join would make the claim's
+        UPDATE select its row through `id IN (SELECT … FROM this table …)`, which
+        PostgreSQL does not check again against the row another worker has just
+        claimed, so two workers could both claim it."""
+        enabled = Stream.objects.filter(status=StreamStatus.ENABLED)
+        return self.filter(stream__in=enabled)
 
 
 class SecurityEvent(OutboxRow):
