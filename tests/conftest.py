@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.management.commands import db_worker
 
 from accounts import services
 from accounts.models import Role, User
@@ -157,6 +158,21 @@ def admin_client_a(client, admin_a):
 def task_backend(backend: str) -> dict:
     """TASKS with another backend, and the console's queues (azukeru/settings.py)."""
     return {"default": {"BACKEND": backend, "QUEUES": [MAIL_QUEUE, IMPORT_QUEUE]}}
+
+
+def worker_pass(worker_id: str) -> None:
+    """One pass of django-tasks-db's own db_worker loop over every queue, in batch mode:
+    it runs the tasks that are ready, then returns."""
+    db_worker.Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run()
 
 
 @pytest.fixture(autouse=True)

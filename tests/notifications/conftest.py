@@ -19,7 +19,7 @@ from django.db import transaction
 from django_tasks_db.management.commands import db_worker
 
 from notifications import services
-from tests.conftest import task_backend
+from tests.conftest import task_backend, worker_pass
 
 # 2026-04-01 10:30 in Japan.
 START = datetime(2026, 4, 1, 1, 30, tzinfo=UTC)
@@ -115,16 +115,7 @@ def db_queue(settings, monkeypatch):
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run_worker():
-        db_worker.Worker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
+        worker_pass("test-worker")
 
     return run_worker
 

@@ -14,13 +14,13 @@ import time
 
 import pytest
 import requests
-from django_tasks_db.management.commands import db_worker
 
 from accounts.services import user_password_change
 from azukeru import settings as project_settings
 from devicekeys import services as keys
 from ssf import keys as signing
 from ssf.rules import SESSION_REVOKED, VERIFICATION
+from tests.conftest import worker_pass
 from tests.storage_service.conftest import CLIENT_ID, register, sign_in_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,16 +38,7 @@ def run_worker(settings):
     settings.API_ACCESS_TOKEN_SECONDS = LIFETIME
 
     def run():
-        db_worker.Worker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="storage-test-worker",
-            excluded_queue_names=[],
-        ).run()
+        worker_pass("storage-test-worker")
 
     return run
 
