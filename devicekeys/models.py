@@ -116,10 +116,11 @@ class DeviceKey(ContractScopedModel):
 
 
 class RetiredCredential(ContractScopedModel):
-    """The hash of a device's credential (a browser's cookie, an app's token) whose key
-    was reissued or deleted, and why: so that an app asking GET /api/device/status
-    with its old token is told 再発行 or 削除 rather than "unknown". Only the holder of
-    the token can learn it; nothing else is kept of the key."""
+    """The hash of an app's token whose key was reissued or deleted before app
+    registrations kept their reason (api.models.AppRegistration), and why: so that
+    such an app asking GET /api/device/status with its old token is still told 再発行
+    or 削除 rather than "unknown". Nothing new is written here: an app registration
+    keeps its own reason now, and a browser's cookie is never asked about."""
 
     credential_hash = models.CharField(max_length=64, primary_key=True)
     reason = models.CharField(max_length=16, choices=Refusal.choices)

@@ -39,8 +39,8 @@ from devicekeys.exceptions import (
     TooManyEntries,
     WrongKey,
 )
-from devicekeys.models import AccessSetting, DeviceKey, RetiredCredential
-from devicekeys.rules import KEYS_PER_CONTRACT, Action, By, Client, Refusal
+from devicekeys.models import AccessSetting, DeviceKey
+from devicekeys.rules import KEYS_PER_CONTRACT, Action, By, Client
 from devicekeys.selectors import access_setting_get, device_key_count, waiting_keys
 from notifications import kinds
 from notifications.services import notify
@@ -121,19 +121,8 @@ def _new_key_value(contract: Contract) -> str:
             return value
 
 
-def _retire_credential(key: DeviceKey, reason: Refusal) -> None:
-    """Remember why the device credential of `key` stopped opening anything (its key
-    was reissued or deleted), for the app that asks GET /api/device/status."""
-    if key.credential_hash:
-        RetiredCredential.objects.update_or_create(
-            credential_hash=key.credential_hash,
-            defaults={"contract_id": key.contract_id, "reason": reason},
-        )
-
-
 def _set_new_key(key: DeviceKey, value: str) -> None:
     """Give `key` a new, unregistered value: what issue and reissue share."""
-    _retire_credential(key, Refusal.REISSUED)
     key.key = value
     key.key_suffix = rules.key_suffix(value)
     key.key_hash = ""
@@ -246,7 +235,6 @@ def device_key_delete(*, contract: Contract, key: DeviceKey, actor: Actor) -> No
     key = _locked_key(contract, key)
     rules.apply(Action.DELETE, key.state, by=By.ADMINISTRATOR)
     _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
-    _retire_credential(key, Refusal.DELETED)
     app_registrations_apply(
         contract=contract, event=Event.KEY_DELETED, actor=actor, device_keys=[key.pk]
     )
@@ -284,7 +272,6 @@ def device_key_delete_all_for_user(*, contract: Contract, user: User, actor: Act
     keys = DeviceKey.objects.for_contract(contract).filter(user=user)
     for key in keys.select_related("contract", "user"):
         _record(AuditAction.DEVICE_KEY_DELETED, key, actor)
-        _retire_credential(key, Refusal.DELETED)
     app_registrations_apply(contract=contract, event=Event.KEY_DELETED, actor=actor, user=user)
     deleted = keys.delete()[1].get(DeviceKey._meta.label, 0)
     return deleted
