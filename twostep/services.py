@@ -16,12 +16,14 @@ CodeThrottled says until when to wait.
 """
 
 import logging
+import time
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django_otp import devices_for_user
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
@@ -55,6 +57,23 @@ class CodeThrottled(Exception):
     def __init__(self, until: datetime):
         super().__init__(until)
         self.until = until
+
+
+class CodeUsed(Exception):
+    """The code is one the authenticator app showed for a moment whose code was already
+    taken (a code is accepted once): right, but used; the app's next code will do."""
+
+
+def _already_taken(device: TOTPDevice, token: str) -> bool:
+    """Whether `token` is the app's code of a time step the device already took a code
+    of, within the steps it accepts around now."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = time.time()
+    for offset in range(-device.tolerance, device.tolerance + 1):
+        totp.time = now + offset * device.step
+        if totp.t() <= device.last_t and totp.token() == int(token):
+            return True
+    return False
 
 
 def _waiting_until(device) -> datetime | None:
@@ -225,11 +244,12 @@ def code_verify(*, user: User, token: str):
     """A code typed at the second step: the authenticator app's, or a recovery code
     (used up). Returns the device that took it, or None for a wrong code; raises
     CodeThrottled when no device took it and one that could was still waiting after
-    wrong codes (django-otp's throttle: it checked nothing). ログ管理 records a pass and
-    a failure alike (a throttled attempt is a failure)."""
+    wrong codes (django-otp's throttle: it checked nothing), CodeUsed for the app's
+    code of a moment already used. ログ管理 records a pass and a failure alike (a
+    throttled or used code is a failure)."""
     token = "".join(token.split())[:16]
     kind = TOTPDevice if _is_app_code(token) else StaticDevice
-    waiting = []
+    waiting, taken = [], False
     with transaction.atomic():
         for device in devices_for_user(user, for_verify=True):
             if not isinstance(device, kind):
@@ -241,9 +261,13 @@ def code_verify(*, user: User, token: str):
                 action = Action.RECOVERY_CODE_USED if is_recovery else Action.TWO_STEP_PASSED
                 _record(action, user, user, METHOD_RECOVERY if is_recovery else METHOD_TOTP)
                 return device
+            elif kind is TOTPDevice and token:
+                taken = taken or _already_taken(device, token)
         _record(Action.TWO_STEP_FAILED, user, user)
     if waiting:
         raise CodeThrottled(max(waiting))
+    if taken:
+        raise CodeUsed
     return None
 
 

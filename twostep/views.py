@@ -41,6 +41,10 @@ RECOVERY_CODES_GONE = _(
     "このリカバリーコードは、使用済みか新しいコードに替わったため、ダウンロードできません。"
     "必要なら新しいコードを発行してください。"
 )
+CODE_USED = _(
+    "この確認コードはすでに使われました。確認コードは一度だけ使えます。"
+    "認証アプリに次のコードが表示されてから入力してください。"
+)
 THROTTLED = "throttled"  # the code of CODE_THROTTLED's error: the page answers 429
 
 
@@ -59,12 +63,16 @@ def wait_words(until) -> str:
 
 def _checked(form, check):
     """The device that took the form's code (`check()`), or None with the form's error:
-    a wrong code, or django-otp's wait after wrong codes (the code was not checked)."""
+    a wrong code, django-otp's wait after wrong codes (the code was not checked), or
+    the app's code of a moment already used."""
     try:
         device = check(form.cleaned_data["code"])
     except services.CodeThrottled as refused:
         message = CODE_THROTTLED % {"wait": wait_words(refused.until)}
         form.add_error("code", ValidationError(message, code=THROTTLED))
+        return None
+    except services.CodeUsed:
+        form.add_error("code", CODE_USED)
         return None
     if device is None:
         form.add_error("code", CODE_WRONG)

@@ -155,6 +155,18 @@ def test_the_wait_doubles_with_each_wrong_code_and_is_said_in_the_viewers_langua
     assert failed == 10  # 8 wrong, 2 refused unchecked: each attempt is in ログ管理
 
 
+def test_the_apps_code_already_used_is_called_used_not_wrong(at_the_second_step, time_machine):
+    device, browser = at_the_second_step
+    used = browser.post(VERIFY, {"code": code_of(device)})  # the code enrolment took
+    assert "この確認コードはすでに使われました。" in used.text
+    assert "確認コードが正しくありません" not in used.text
+    browser.cookies["django_language"] = "en"
+    time_machine.shift(1.5)
+    assert "This code has already been used" in browser.post(VERIFY, {"code": code_of(device)}).text
+    time_machine.shift(30)  # the app shows its next code
+    assert browser.post(VERIFY, {"code": code_of(device), "next": CONSOLE}).url == CONSOLE
+
+
 def test_a_wrong_recovery_code_does_not_make_the_app_wait(admin_browser, admin_a):
     device, codes = enrol_app(admin_browser)
     browser = Client()
