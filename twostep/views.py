@@ -163,7 +163,9 @@ def confirm(request):
 
 
 def _throttled(form) -> bool:
-    return form.has_error("current_password", ACCOUNT_THROTTLED) or _status(form) == 429
+    return form.has_error("current_password", ACCOUNT_THROTTLED) or form.has_error(
+        "code", THROTTLED
+    )
 
 
 def _confirm_page(request, form, locked_message="", *, status=200):
