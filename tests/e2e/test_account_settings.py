@@ -1,9 +1,9 @@
 """環境設定 and the stronger sign-in in the browser: an authenticator app enrolled
 with the code the test computes from the secret on the page, then asked at the next
-sign-in; the recovery codes downloaded and printed, and one used; a passkey registered on Chromium's virtual authenticator
-(DevTools protocol), used to sign in and, once the proof is old, to confirm it's you
-before it is deleted; a forgotten password reset through the
-mail in the outbox."""
+sign-in; the recovery codes downloaded and printed, and one used; a passkey
+registered on Chromium's virtual authenticator (DevTools protocol), used to sign in
+and, once the proof is old, to confirm it's you before it is deleted; a forgotten
+password reset through the mail in the outbox."""
 
 import re
 from datetime import timedelta
