@@ -223,10 +223,10 @@ def recovery_codes_are_current(*, user: User, codes: list[str]) -> bool:
     """Whether `codes` are all recovery codes of the account still to be used (the page
     that showed them is still true): the download of that page returns only these, so
     that no code is ever fetched again after it was shown."""
-    if not codes or len(codes) > RECOVERY_CODES:
+    if not codes or len(codes) > RECOVERY_CODES or len(set(codes)) < len(codes):
         return False
     current = StaticToken.objects.filter(device__user=user, device__name=RECOVERY, token__in=codes)
-    return current.count() == len(set(codes))
+    return current.count() == len(codes)
 
 
 # --- The second step of the sign-in ----------------------------------------------------
