@@ -23,14 +23,6 @@ class EmailChangeForm(forms.Form):
         return data
 
 
-class NotificationForm(forms.Form):
-    """The administrator's own notification: the mail when a device registers a key."""
-
-    notify_on_register = forms.BooleanField(
-        label=_("端末が端末認証キーを登録したときにメールで通知する"), required=False
-    )
-
-
 class PasswordResetRequestForm(forms.Form):
     login_id = forms.CharField(label=_("ログインID"), max_length=254)
 

@@ -1,29 +1,29 @@
-"""環境設定: the administrator's own password, mail address, notification, and the
-way to 二段階認証 (twostep). Also パスワードをお忘れの方, for administrators and user
-IDs alike. Each view: guard → form → one service call → message → redirect."""
+"""環境設定: the administrator's own password, mail address, the way to 二段階認証
+(twostep) and to the 通知 of アクセス設定. Also パスワードをお忘れの方, for
+administrators and user IDs alike. Each view: guard → form → one service call →
+message → redirect."""
 
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.guards import administrator_required
 from accounts.settings_forms import (
     EmailChangeForm,
-    NotificationForm,
     PasswordResetForm,
     PasswordResetRequestForm,
 )
 from accounts.views import password_change_flow
 from core.clientip import client_address
 from devicekeys.selectors import access_setting_get
-from devicekeys.services import access_setting_change
 from twostep import services as twostep
 from twostep.guards import sudo_required
 
@@ -31,35 +31,27 @@ from twostep.guards import sudo_required
 @never_cache
 @administrator_required
 def settings_home(request):
-    """環境設定."""
+    """環境設定. The 通知 of a device's registration is a part of アクセス設定 (its one
+    place): this page says how it is set and leads there."""
     user = request.user
-    setting = access_setting_get(contract=request.contract)
     context = {
         "title": _("環境設定"),
         "two_step": twostep.enrolled(user),
-        "notification_form": NotificationForm(
-            initial={"notify_on_register": setting.notify_on_register}
-        ),
+        "notify_on_register": access_setting_get(contract=request.contract).notify_on_register,
     }
     return render(request, "accounts/settings.html", context)
 
 
 @administrator_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def settings_notifications(request):
-    """The administrator's own notification (the mail on a device's registration); the
-    rest of アクセス設定 stays as it is."""
-    form = NotificationForm(request.POST)
-    if form.is_valid():
-        setting = access_setting_get(contract=request.contract)
-        access_setting_change(
-            contract=request.contract,
-            actor=request.user,
-            device_auth_required=setting.device_auth_required,
-            notify_on_register=form.cleaned_data["notify_on_register"],
+    """The old address of 通知 in 環境設定: アクセス設定 holds it now. A form sent from a
+    page of before is not saved; アクセス設定 opens and says so."""
+    if request.method == "POST":
+        messages.info(
+            request, _("通知の設定はアクセス設定に移りました。もう一度保存してください。")
         )
-        messages.success(request, _("通知の設定を保存しました。"))
-    return redirect("accounts:settings")
+    return redirect(f"{reverse('devicekeys:access-settings')}#notification")
 
 
 @never_cache

@@ -54,7 +54,15 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    """ログアウト (POST only, as Django's LogoutView requires)."""
+    """ログアウト (POST only, as Django's LogoutView requires); the sign-in page then says
+    so, in the language the console was shown in."""
+
+    def post(self, request, *args, **kwargs):
+        signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if signed_in:
+            messages.success(request, _("ログアウトしました。"))
+        return response
 
 
 def landing_url(user) -> str:

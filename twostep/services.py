@@ -9,17 +9,21 @@ code is in ログ管理; a reset by support staff also mails the account. Each e
 (recovery codes too) and a reset ends the account's sessions that have not passed the
 second step (twostep.sessions).
 
-Wrong codes are throttled by django-otp itself (each device waits 2, 4, 8 …
-seconds after each failure in a row, OTP_TOTP_THROTTLE_FACTOR and
-OTP_STATIC_THROTTLE_FACTOR).
+Wrong codes are throttled by django-otp itself: after each failure in a row a device
+waits 1, 2, 4, 8 … seconds (OTP_TOTP_THROTTLE_FACTOR, OTP_STATIC_THROTTLE_FACTOR) and
+meanwhile checks no code, the right one neither. A code typed then is not called wrong:
+CodeThrottled says until when to wait.
 """
 
 import logging
+import time
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django_otp import devices_for_user, match_token
+from django_otp import devices_for_user
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
@@ -34,14 +38,48 @@ from notifications.services import notify
 logger = logging.getLogger(__name__)
 
 RECOVERY_CODES = 10
+RECOVERY_CODES_FEW = 3  # this many left or fewer: the console asks for new ones
 RECOVERY = "recovery"  # the name of the StaticDevice that holds the recovery codes
 TOTP_NAME = "authenticator"
+APP_CODE_DIGITS = 6  # TOTPDevice's default, the one totp_begin creates
 # What each kind of device is called in ログ管理's changes ("method").
 METHOD_TOTP, METHOD_PASSKEY, METHOD_RECOVERY = "totp", "passkey", "recovery"
 
 
 class PasskeyNotFound(NotFound):
     """The passkey is not (or no longer) one of this account's."""
+
+
+class CodeThrottled(Exception):
+    """The code was not checked: a device that could take it is still waiting after
+    wrong codes (django-otp's throttle), until `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until)
+        self.until = until
+
+
+class CodeUsed(Exception):
+    """The code is one the authenticator app showed for a moment whose code was already
+    taken (a code is accepted once): right, but used; the app's next code will do."""
+
+
+def _already_taken(device: TOTPDevice, token: str) -> bool:
+    """Whether `token` is the app's code of a time step the device already took a code
+    of, within the steps it accepts around now."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = time.time()
+    for offset in range(-device.tolerance, device.tolerance + 1):
+        totp.time = now + offset * device.step
+        if totp.t() <= device.last_t and totp.token() == int(token):
+            return True
+    return False
+
+
+def _waiting_until(device) -> datetime | None:
+    """When django-otp's throttle lets `device` check a code again, or None if it does."""
+    allowed, why = device.verify_is_allowed()
+    return None if allowed else why["locked_until"]
 
 
 def applies(user) -> bool:
@@ -101,6 +139,8 @@ def totp_confirm(*, user: User, token: str, actor: Actor) -> TOTPDevice | None:
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None:
         return None
+    if until := _waiting_until(device):
+        raise CodeThrottled(until)
     if not device.verify_token(token):
         _record(Action.TWO_STEP_FAILED, user, actor, METHOD_TOTP)
         return None
@@ -179,24 +219,56 @@ def recovery_codes_left(*, user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__name=RECOVERY).count()
 
 
+def recovery_codes_are_current(*, user: User, codes: list[str]) -> bool:
+    """Whether `codes` are all recovery codes of the account still to be used (the page
+    that showed them is still true): the download of that page returns only these, so
+    that no code is ever fetched again after it was shown."""
+    if not codes or len(codes) > RECOVERY_CODES or len(set(codes)) < len(codes):
+        return False
+    current = StaticToken.objects.filter(device__user=user, device__name=RECOVERY, token__in=codes)
+    return current.count() == len(codes)
+
+
 # --- The second step of the sign-in ----------------------------------------------------
 
 
-@transaction.atomic
+def _is_app_code(token: str) -> bool:
+    """Whether a typed code has the shape of the authenticator app's (6 digits); a
+    recovery code never has it (8 letters and digits, StaticToken.random_token). So a
+    code goes to the one kind of device that could take it, and a wrong recovery code
+    does not make the app wait, nor a wrong app code the recovery codes."""
+    return token.isdigit() and len(token) == APP_CODE_DIGITS
+
+
 def code_verify(*, user: User, token: str):
     """A code typed at the second step: the authenticator app's, or a recovery code
-    (used up). Returns the device that took it, or None. ログ管理 records both; django-otp
-    throttles each device after failures (a throttled device takes no code)."""
+    (used up). Returns the device that took it, or None for a wrong code; raises
+    CodeThrottled when no device took it and one that could was still waiting after
+    wrong codes (django-otp's throttle: it checked nothing), CodeUsed for the app's
+    code of a moment already used. ログ管理 records a pass and a failure alike (a
+    throttled or used code is a failure)."""
     token = "".join(token.split())[:16]
-    device = match_token(user, token) if token else None
-    if device is None:
+    kind = TOTPDevice if _is_app_code(token) else StaticDevice
+    waiting, taken = [], False
+    with transaction.atomic():
+        for device in devices_for_user(user, for_verify=True):
+            if not isinstance(device, kind):
+                continue  # a passkey answers its own ceremony; each code fits one kind
+            if until := _waiting_until(device):
+                waiting.append(until)
+            elif token and device.verify_token(token):
+                is_recovery = isinstance(device, StaticDevice)
+                action = Action.RECOVERY_CODE_USED if is_recovery else Action.TWO_STEP_PASSED
+                _record(action, user, user, METHOD_RECOVERY if is_recovery else METHOD_TOTP)
+                return device
+            elif kind is TOTPDevice and token:
+                taken = taken or _already_taken(device, token)
         _record(Action.TWO_STEP_FAILED, user, user)
-        return None
-    if isinstance(device, StaticDevice):
-        _record(Action.RECOVERY_CODE_USED, user, user, METHOD_RECOVERY)
-    else:
-        _record(Action.TWO_STEP_PASSED, user, user, METHOD_TOTP)
-    return device
+    if waiting:
+        raise CodeThrottled(max(waiting))
+    if taken:
+        raise CodeUsed
+    return None
 
 
 def passkey_verified(*, user: User) -> None:

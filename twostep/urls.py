@@ -12,6 +12,11 @@ urlpatterns = [
     path("settings/two-step/app/remove/", views.app_remove, name="app-remove"),
     path("settings/two-step/recovery-codes/", views.recovery_codes, name="recovery-codes"),
     path(
+        "settings/two-step/recovery-codes/download/",
+        views.recovery_codes_download,
+        name="recovery-codes-download",
+    ),
+    path(
         "settings/two-step/passkeys/<int:pk>/rename/", views.passkey_rename, name="passkey-rename"
     ),
     path(

@@ -60,6 +60,26 @@ def test_home_says_who_is_signed_in_and_on_which_device(chrome, taro):
     assert "管理コンソール" not in home
 
 
+def test_home_greets_the_user_by_display_name_or_else_by_login_id(chrome, taro):
+    assert "taro-a さん、ようこそ。" in chrome.get(HOME).text  # not the mail address
+    taro.display_name = "東日本 太郎"
+    taro.save()
+    assert "東日本 太郎 さん、ようこそ。" in chrome.get(HOME).text
+
+
+def test_the_console_greets_the_administrator_by_display_name_or_else_by_login_id(
+    admin_client_a, admin_a
+):
+    console = reverse("accounts:console")
+    assert "admin-a さん（管理者）でログインしています" in admin_client_a.get(console).text
+    admin_a.display_name = "管理 花子"
+    admin_a.save()
+    greeting = "管理 花子 さん（管理者）でログインしています"
+    assert greeting in admin_client_a.get(console).text
+    admin_client_a.cookies["django_language"] = "en"
+    assert "You are signed in as 管理 花子 (administrator)" in admin_client_a.get(console).text
+
+
 def test_root_leads_a_user_id_home(chrome):
     assert chrome.get("/").url == HOME
 

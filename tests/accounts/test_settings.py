@@ -1,7 +1,7 @@
 """環境設定 of the administrator: パスワード変更 (the current password checked and
 throttled like a sign-in, other sessions end, a mail), メールアドレス変更 (a link to the
 new address valid 24 hours and once, a notice to the old one, the address changes
-only when the link is followed) and the notification of their own."""
+only when the link is followed) and the way to the 通知 of アクセス設定, its one place."""
 
 import re
 from datetime import timedelta
@@ -246,15 +246,33 @@ def test_bad_addresses_are_told_next_to_the_field(
 # --- 通知 -----------------------------------------------------------------------------------
 
 
-def test_the_administrator_chooses_the_new_device_mail_and_nothing_else_changes(admin_a):
-    contract = admin_a.contract
-    before = access_setting_get(contract=contract)
+ACCESS = reverse("devicekeys:access-settings")
+OLD_NOTIFICATIONS = reverse("accounts:settings-notifications")
+
+
+def test_the_notification_has_one_place_and_settings_shows_it_and_leads_there(admin_a):
     browser = signed_in()
-    browser.post(reverse("accounts:settings-notifications"), {})
-    after = access_setting_get(contract=contract)
-    assert after.notify_on_register is False
-    assert after.device_auth_required == before.device_auth_required
-    browser.post(reverse("accounts:settings-notifications"), {"notify_on_register": "on"})
-    assert access_setting_get(contract=contract).notify_on_register is True
-    box = re.search(r'<input [^>]*name="notify_on_register"[^>]*>', browser.get(SETTINGS).text)
-    assert "checked" in box.group(0)
+    page = browser.get(SETTINGS).text
+    assert 'name="notify_on_register"' not in page  # no second form for the same setting
+    assert f'href="{ACCESS}#notification"' in page
+    assert re.search(r"メール通知: .*オフ", page)
+
+    browser.post(ACCESS, {"device_auth_required": "on", "notify_on_register": "on"})
+
+    assert access_setting_get(contract=admin_a.contract).notify_on_register is True
+    assert re.search(r"メール通知: .*オン", browser.get(SETTINGS).text)
+    assert 'id="notification"' in browser.get(ACCESS).text
+
+
+def test_the_old_address_of_the_notification_leads_to_access_settings_and_saves_nothing(
+    admin_a,
+):
+    browser = signed_in()
+    assert browser.get(OLD_NOTIFICATIONS).url == f"{ACCESS}#notification"
+
+    sent = browser.post(OLD_NOTIFICATIONS, {"notify_on_register": "on"}, follow=True)
+
+    assert sent.redirect_chain[-1][0] == f"{ACCESS}#notification"
+    assert "通知の設定はアクセス設定に移りました。もう一度保存してください。" in sent.text
+    assert access_setting_get(contract=admin_a.contract).notify_on_register is False
+    assert Client().get(OLD_NOTIFICATIONS).url.startswith(reverse("accounts:login"))

@@ -82,6 +82,26 @@ def test_logout_is_post_only_and_ends_the_session(admin_client_a):
     assert admin_client_a.get(CONSOLE).status_code == 302
 
 
+@pytest.mark.parametrize(
+    ("language", "said"), [("ja", "ログアウトしました。"), ("en", "You have signed out.")]
+)
+def test_the_sign_in_page_says_the_sign_out_happened_in_the_viewers_language(
+    admin_client_a, language, said
+):
+    admin_client_a.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    page = admin_client_a.post(reverse("accounts:logout"), follow=True)
+
+    assert page.redirect_chain[-1][0] == LOGIN
+    assert said in page.text
+    assert said not in admin_client_a.get(LOGIN).text  # said once
+
+
+def test_a_sign_out_without_a_session_says_nothing_of_one(client, db):
+    page = client.post(reverse("accounts:logout"), follow=True)
+    assert "ログアウトしました" not in page.text
+
+
 class TestThrottling:
     def test_the_fifth_failure_locks_the_login_id_even_for_the_right_password(
         self, client, admin_a

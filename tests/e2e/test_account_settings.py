@@ -1,12 +1,13 @@
 """環境設定 and the stronger sign-in in the browser: an authenticator app enrolled
 with the code the test computes from the secret on the page, then asked at the next
-sign-in; a recovery code; a passkey registered on Chromium's virtual authenticator
-(DevTools protocol), used to sign in and, once the proof is old, to confirm it's you
-before it is deleted; a forgotten password reset through the
-mail in the outbox."""
+sign-in; the recovery codes downloaded and printed, and one used; a passkey
+registered on Chromium's virtual authenticator (DevTools protocol), used to sign in
+and, once the proof is old, to confirm it's you before it is deleted; a forgotten
+password reset through the mail in the outbox."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,6 +23,7 @@ NEW_PASSWORD = "Tz5nWq2Kr8"
 def sign_out(page) -> None:
     page.get_by_role("button", name="ログアウト").click()
     expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
+    expect(page.get_by_text("ログアウトしました。")).to_be_visible()
 
 
 def enrol_app(page) -> tuple[str, list[str]]:
@@ -45,9 +47,27 @@ def enrol_app(page) -> tuple[str, list[str]]:
     expect(page.get_by_role("heading", name="リカバリーコード")).to_be_visible()
     check_page(page)
     codes = page.locator(".recovery-codes code").all_inner_texts()
+    keep_on_paper_and_in_a_file(page, codes)
     page.get_by_role("link", name="保管しました").click()
     expect(page.get_by_text("登録済み")).to_be_visible()
     return secret, codes
+
+
+def keep_on_paper_and_in_a_file(page, codes: list[str]) -> None:
+    """The page of new recovery codes: its text file holds them, and on paper the codes
+    are all there is (no menu, no buttons)."""
+    with page.expect_download() as download:
+        page.get_by_role("button", name="テキストファイルでダウンロード").click()
+    assert download.value.suggested_filename == "recovery-codes-admin-a.txt"
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert [line for line in text.splitlines() if line in codes] == codes
+    expect(page.get_by_role("button", name="印刷する")).to_be_visible()
+    page.emulate_media(media="print")
+    for chrome in (".site-header", ".site-footer", ".actions"):
+        expect(page.locator(chrome).first).to_be_hidden()
+    expect(page.locator(".recovery-codes")).to_be_visible()
+    expect(page.locator(".print-only")).to_contain_text("admin-a")
+    page.emulate_media(media="screen")
 
 
 def test_an_app_is_enrolled_then_asked_for_and_a_recovery_code_works_once(page, new_page, admin_a):

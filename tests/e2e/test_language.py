@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts import services as account_services
@@ -271,6 +274,7 @@ def test_every_page_is_in_one_language(
     secret = page.locator("code.secret").inner_text()
     page.wait_for_timeout(1100)  # django-otp's wait after one wrong code
     walk.send(page, "recovery codes", {"code": totp_code(secret)})
+    codes = page.locator(".recovery-codes code").all_inner_texts()
     walk.visit(page, "/settings/two-step/", "two-step setup, enrolled")
     walk.visit(page, "/settings/confirm/", "confirm it's you, with a code")
     walk.send(page, "confirm it's you, with a code, errors", {"code": "12"})
@@ -278,6 +282,23 @@ def test_every_page_is_in_one_language(
     walk.open_sign_in(verify)
     walk.send(verify, "two-step verify", {"username": "admin-a", "password": PASSWORD})
     walk.send(verify, "two-step verify, errors", {"code": "12"}, "main .button-primary")
+    # django-otp's wait after wrong codes (set here, so that no click races its 1 s), then
+    # a recovery code that leaves 3, and the sign-out.
+    TOTPDevice.objects.filter(user=admin_a).update(
+        throttling_failure_count=8, throttling_failure_timestamp=timezone.now()
+    )
+    walk.send(verify, "two-step verify, wait", {"code": "123456"}, "main .button-primary")
+    expect(verify.locator("#id_code_error")).to_contain_text("3")  # 128 s: 3 minutes
+    StaticDevice.objects.filter(user=admin_a).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    StaticToken.objects.filter(device__user=admin_a).exclude(token__in=codes[:4]).delete()
+    walk.send(verify, "few recovery codes left", {"code": codes[0]}, "main .button-primary")
+    assert StaticToken.objects.filter(device__user=admin_a).count() == 3
+    expect(verify.locator(".message-warning")).to_contain_text("3")
+    walk.visit(verify, "/settings/two-step/", "two-step setup, few recovery codes left")
+    walk.send(verify, "signed out", {}, "form[action$='/logout/'] button")
+    expect(verify.locator(".message-success")).to_be_visible()
 
     # パスワードをお忘れの方, in a browser signed in as nobody
     forgot = new_page()

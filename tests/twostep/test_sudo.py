@@ -127,6 +127,29 @@ def test_a_recovery_code_confirms_too(with_factors, clock):
     assert not TOTPDevice.objects.exists()
 
 
+def test_a_code_during_the_wait_after_a_wrong_one_is_told_to_wait_and_proves_nothing(
+    with_factors, clock
+):
+    browser, device, _passkey, _codes = with_factors
+    clock.shift(STALE)
+    right = code_of(device, later=60)
+    browser.post(CONFIRM, {"code": "000000" if right != "000000" else "111111"})
+    refused = browser.post(CONFIRM, {"code": right, "next": SETUP})
+    assert refused.status_code == 429
+    assert "あと1秒は確認コードを受け付けません" in refused.text
+    assert browser.post(reverse("twostep:app-remove")).url.startswith(CONFIRM)
+    clock.shift(timedelta(seconds=1))
+    assert browser.post(CONFIRM, {"code": right, "next": SETUP}).url == SETUP
+
+
+def test_a_confirmation_with_a_recovery_code_says_when_few_are_left(with_factors, clock):
+    browser, _device, _passkey, codes = with_factors
+    StaticToken.objects.filter(token__in=codes[4:]).delete()  # 4 left
+    clock.shift(STALE)
+    confirmed = browser.post(CONFIRM, {"code": codes[0], "next": SETUP}, follow=True)
+    assert "リカバリーコードの残りが3個です。" in confirmed.text
+
+
 def test_the_second_step_is_a_fresh_proof(admin_a, clock):
     device, _codes = enrol_app(password_only())
     browser = Client()

@@ -102,16 +102,88 @@ def test_the_next_sign_in_asks_for_the_second_step(admin_browser, admin_a, time_
     assert Action.TWO_STEP_PASSED in actions("admin-a")
 
 
-def test_wrong_codes_are_throttled(admin_browser, admin_a):
+WAIT = "確認コードを続けて間違えたため、あと%sは確認コードを受け付けません"
+
+
+def a_wrong_code(device) -> str:
+    return "000000" if code_of(device) != "000000" else "111111"
+
+
+@pytest.fixture
+def at_the_second_step(admin_browser, admin_a, time_machine):
+    """The administrator's app enrolled, and another browser at the second step, the
+    clock standing still until a test moves it."""
+    time_machine.move_to(timezone.now(), tick=False)
     device, _codes = enrol_app(admin_browser)
     browser = Client()
     sign_in(browser, "admin-a")
-    for _ in range(3):
-        browser.post(VERIFY, {"code": "000000"})
-    refused = browser.post(VERIFY, {"code": code_of(device)})  # right, but throttled
-    assert "確認コードが正しくありません" in refused.text
+    return device, browser
+
+
+def test_the_right_code_during_the_wait_after_a_wrong_one_is_told_to_wait_not_wrong(
+    at_the_second_step, time_machine
+):
+    device, browser = at_the_second_step
+    wrong = browser.post(VERIFY, {"code": a_wrong_code(device)})
+    assert wrong.status_code == 200 and "確認コードが正しくありません" in wrong.text
+
+    right = code_of(device, later=30)  # the app's next code (the first went to enrolment)
+    refused = browser.post(VERIFY, {"code": right})  # right, but within 1 s
+
+    assert refused.status_code == 429
+    assert WAIT % "1秒" in refused.text and "今回入力したコードは確認していません" in refused.text
+    assert "確認コードが正しくありません" not in refused.text
     assert browser.get(CONSOLE).status_code == 302
-    assert actions("admin-a").count(Action.TWO_STEP_FAILED) >= 4
+    time_machine.shift(1.5)
+    assert browser.post(VERIFY, {"code": right, "next": CONSOLE}).url == CONSOLE
+
+
+def test_the_wait_doubles_with_each_wrong_code_and_is_said_in_the_viewers_language(
+    at_the_second_step, time_machine
+):
+    device, browser = at_the_second_step
+    for wait in (1, 2, 4, 8, 16, 32, 64):  # each wrong code after the previous wait
+        browser.post(VERIFY, {"code": a_wrong_code(device)})
+        time_machine.shift(wait)
+    browser.post(VERIFY, {"code": a_wrong_code(device)})  # the 8th: 128 s
+    assert WAIT % "3分" in browser.post(VERIFY, {"code": code_of(device)}).text
+    browser.cookies["django_language"] = "en"
+    refused = browser.post(VERIFY, {"code": code_of(device)})
+    assert "no code is accepted for another 3 minutes" in refused.text
+    assert refused.status_code == 429
+    failed = actions("admin-a").count(Action.TWO_STEP_FAILED)
+    assert failed == 10  # 8 wrong, 2 refused unchecked: each attempt is in ログ管理
+
+
+def test_the_apps_code_already_used_is_called_used_not_wrong(at_the_second_step, time_machine):
+    device, browser = at_the_second_step
+    used = browser.post(VERIFY, {"code": code_of(device)})  # the code enrolment took
+    assert "この確認コードはすでに使われました。" in used.text
+    assert "確認コードが正しくありません" not in used.text
+    browser.cookies["django_language"] = "en"
+    time_machine.shift(1.5)
+    assert "This code has already been used" in browser.post(VERIFY, {"code": code_of(device)}).text
+    time_machine.shift(30)  # the app shows its next code
+    assert browser.post(VERIFY, {"code": code_of(device), "next": CONSOLE}).url == CONSOLE
+
+
+def test_a_wrong_recovery_code_does_not_make_the_app_wait(admin_browser, admin_a):
+    device, codes = enrol_app(admin_browser)
+    browser = Client()
+    sign_in(browser, "admin-a")
+    wrong = browser.post(VERIFY, {"code": "aaaa2222" if "aaaa2222" not in codes else "bbbb3333"})
+    assert wrong.status_code == 200 and "確認コードが正しくありません" in wrong.text
+    passed = browser.post(VERIFY, {"code": code_of(device, later=30), "next": CONSOLE})
+    assert passed.url == CONSOLE
+
+
+def test_enrolment_says_to_wait_after_a_wrong_first_code(admin_browser, admin_a):
+    admin_browser.post(APP, {"start": "1"})
+    pending = TOTPDevice.objects.get(user=admin_a)
+    admin_browser.post(APP, {"code": a_wrong_code(pending)})
+    refused = admin_browser.post(APP, {"code": code_of(pending)})
+    assert refused.status_code == 429 and WAIT % "1秒" in refused.text
+    assert not TOTPDevice.objects.get(pk=pending.pk).confirmed
 
 
 def test_a_recovery_code_works_once(admin_browser, admin_a):
