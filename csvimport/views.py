@@ -62,6 +62,7 @@ def user_import(request):
         "limit": USERS_PER_CONTRACT.maximum,
         "limit_rule": USERS_PER_CONTRACT.rule,
         "max_lines": csv_format.MAX_LINES,
+        "example_login_id": csv_format.TEMPLATE_EXAMPLE[0],
         "password_rules": password_validation.password_validators_help_texts(),
     }
     return render(request, "csvimport/user_import.html", context)

@@ -394,6 +394,8 @@ class TestTemplate:
 
     def test_the_example_line_is_skipped_wherever_it_is(self, contract_a):
         example = ",".join(csv_format.TEMPLATE_EXAMPLE)
-        result = run(contract_a, csv_bytes([GOOD[0], f" {example} ", *GOOD[1:]]))
+        content = csv_bytes([GOOD[0], f" {example} ", *GOOD[1:]])
+        assert csv_format.read(content).skipped == [2]
+        result = run(contract_a, content)
         assert (result.problems, result.lines, result.created) == ([], 3, 3)
         assert imported(contract_a) == GOOD_IDS

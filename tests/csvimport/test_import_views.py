@@ -96,6 +96,7 @@ class TestImportScreen:
             "作成する",
             "確認のみ",
             "ログインID,パスワード,メールアドレス",
+            "記入例の行（<code>example01</code>）は、そのままなら読み飛ばします",
             "Shift_JIS（CP932）",
             "BOM付き",
             "パスワードルールについて",
