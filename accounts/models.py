@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.validators import LOGIN_ID_MAX_LENGTH, validate_login_id, validate_phone
 from core.actors import System
@@ -53,8 +54,8 @@ class Contract(models.Model):
     objects = ContractQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("契約")
-        verbose_name_plural = _("契約")
+        verbose_name = pgettext_lazy("model", "契約")
+        verbose_name_plural = pgettext_lazy("model plural", "契約")
 
     def __str__(self):
         return self.name or f"#{self.pk}"
@@ -149,7 +150,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # 全端末からサインアウト counts up: every session of the account, bound to the hash
     # below, ends at once (accounts.services.user_sign_out_everywhere).
-    session_generation = models.PositiveIntegerField(default=0, editable=False)
+    session_generation = models.PositiveIntegerField(
+        _("全端末からサインアウトの回数"), default=0, editable=False
+    )
 
     objects = UserManager()
 
@@ -158,8 +161,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["email"]
 
     class Meta:
-        verbose_name = _("利用者")
-        verbose_name_plural = _("利用者")
+        verbose_name = pgettext_lazy("model", "利用者")
+        verbose_name_plural = pgettext_lazy("model plural", "利用者")
         constraints = [
             models.UniqueConstraint(Lower("login_id"), name="user_login_id_ci_unique"),
             models.UniqueConstraint(
@@ -324,8 +327,8 @@ class ImportJob(ContractScopedModel):
     objects = ImportJobQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("CSVインポート")
-        verbose_name_plural = _("CSVインポート")
+        verbose_name = pgettext_lazy("model", "CSVインポート")
+        verbose_name_plural = pgettext_lazy("model plural", "CSVインポート")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

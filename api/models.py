@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from api import rules
 from api.rules import Event, Kind, State, TokenKind
@@ -18,7 +19,7 @@ class ApiClient(models.Model):
 
     name = models.CharField(_("名前"), max_length=100)
     client_id = models.CharField(_("クライアントID"), max_length=64, unique=True)
-    secret_hash = models.CharField(max_length=64, editable=False)
+    secret_hash = models.CharField(_("シークレットのハッシュ"), max_length=64, editable=False)
     # The resource server's own URL (RFC 8707 resource indicator: the storage service's
     # base URL), answered in introspection's `aud` beside the client ID. A resource
     # server that checks `aud` against its URL (django-oauth-toolkit does by default)
@@ -28,8 +29,8 @@ class ApiClient(models.Model):
     revoked_at = models.DateTimeField(_("無効化日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("APIクライアント")
-        verbose_name_plural = _("APIクライアント")
+        verbose_name = pgettext_lazy("model", "APIクライアント")
+        verbose_name_plural = pgettext_lazy("model plural", "APIクライアント")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -50,7 +51,7 @@ class AppRegistration(ContractScopedModel):
     # The registration's name outside the console, random (never the row's sequential
     # id): introspection's `sid` and the session that a Security Event Token names.
     public_id = models.CharField(
-        max_length=32, unique=True, default=rules.new_public_id, editable=False
+        _("公開ID"), max_length=32, unique=True, default=rules.new_public_id, editable=False
     )
     client = models.CharField(_("登録した端末の種類"), max_length=16, choices=Client.choices)
     user = models.ForeignKey(
@@ -78,8 +79,8 @@ class AppRegistration(ContractScopedModel):
     ended_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("アプリのログイン")
-        verbose_name_plural = _("アプリのログイン")
+        verbose_name = pgettext_lazy("model", "アプリのログイン")
+        verbose_name_plural = pgettext_lazy("model plural", "アプリのログイン")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.actions import Action
 from core.scoping import ContractScopedQuerySet
@@ -41,8 +42,8 @@ class AuditEntry(models.Model):
     objects = ContractScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("操作ログ")
-        verbose_name_plural = _("操作ログ")
+        verbose_name = pgettext_lazy("model", "操作ログ")
+        verbose_name_plural = pgettext_lazy("model plural", "操作ログ")
         indexes = [
             # ログ管理 reads one contract's newest entries first, page by page (keyset).
             models.Index(fields=["contract", "-id"], name="audit_contract_newest"),

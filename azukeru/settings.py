@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "axes",
+    "azukeru.apps.AxesConfig",  # django-axes, named in Japanese and English
     "csp",
     "core",
     "accounts",
@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "twostep",
     "django_tasks",
-    "django_tasks_db",
+    "azukeru.apps.TasksConfig",  # django-tasks-db, likewise
     "notifications",
     "audit",
 ]

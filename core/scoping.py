@@ -8,6 +8,7 @@ the URL, a form field or the query string.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ContractScopedQuerySet(models.QuerySet):
@@ -20,7 +21,9 @@ class ContractScopedQuerySet(models.QuerySet):
 class ContractScopedModel(models.Model):
     """Base of every model a contract owns (device keys, import jobs, ...)."""
 
-    contract = models.ForeignKey("accounts.Contract", on_delete=models.CASCADE, related_name="+")
+    contract = models.ForeignKey(
+        "accounts.Contract", verbose_name=_("契約"), on_delete=models.CASCADE, related_name="+"
+    )
 
     objects = ContractScopedQuerySet.as_manager()
 

@@ -10,7 +10,10 @@ data from line 1. Beyond the guide:
   doubled quotes and line breaks);
 - blank lines (and lines of empty fields, as Excel writes them) are ignored;
   white space around every field is trimmed (full-width spaces too);
-- a first line that looks like a header row is reported as one;
+- a first line that looks like a header row is skipped (no such line could create
+  a user ID: two of its fields are column names, and no column name is a password
+  or a mail address), and so is the template's example line left as it was
+  (TEMPLATE_EXAMPLE);
 - a field longer than the console accepts in its column (ログインID 60, パスワード 32,
   メールアドレス 254 characters) is reported at its line, and no rule reads that
   line: checking a file costs what its size allows, however long a field is.
@@ -52,9 +55,11 @@ FIELD_TOO_LONG = _("%(column)sが長すぎます（%(length)s文字）。%(max)d
 # What a report keeps of a login ID that is too long to be one.
 REPORTED_LOGIN_ID_LENGTH = MAX_FIELD_LENGTHS["login_id"]
 ENCODINGS = {"auto": _("自動判別"), "utf-8": _("UTF-8"), "cp932": _("Shift_JIS（CP932）")}
-# What the administrator saves from Excel as "CSV UTF-8": the template file is this
-# BOM alone, so that Excel opens it (and saves it again) as UTF-8.
-TEMPLATE = codecs.BOM_UTF8
+# The template file's example line: it passes every rule, but is skipped when the file
+# comes back with it unchanged. Its password is printed in every template, so a user ID
+# created with it would be open to anyone; and a login ID is unique in the whole
+# service, so it could be created once only.
+TEMPLATE_EXAMPLE = ("example01", "Rv8Kq3Zt", "example01@example.jp")
 TOO_LARGE = _("ファイルが大きすぎます。%(size)sバイト（1 MiB）以下のファイルにしてください。")
 # Control characters no text file of this format holds (tab, LF and CR are allowed).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -126,9 +131,9 @@ class ImportLine:
 class ParsedFile:
     encoding: str  # the encoding the file was read with: "utf-8" or "cp932"
     lines: list[ImportLine]  # the lines with three fields, in file order
-    problems: list[Problem]  # lines with another number of fields, a header row
-    records: int  # every non-blank line, well-formed or not
-    header: bool  # the first of them looks like a header row
+    problems: list[Problem]  # lines with another number of fields or too long a field
+    records: int  # every non-blank line, well-formed or not, but those skipped
+    skipped: list[int]  # a header row, the template's example line left as it was
 
 
 def read(content: bytes, encoding: str = "auto") -> ParsedFile:
@@ -211,7 +216,7 @@ def _split(text: str, encoding: str) -> ParsedFile:
     lines: list[ImportLine] = []
     problems: list[Problem] = []
     records = 0
-    header = False
+    skipped: list[int] = []
     line_number = 1
     while True:
         try:
@@ -236,26 +241,17 @@ def _split(text: str, encoding: str) -> ParsedFile:
         fields = [value.strip() for value in row]
         if not any(fields):
             continue  # a blank line, or a line of empty fields
+        if (not records and not skipped and looks_like_header(fields)) or (
+            tuple(fields) == TEMPLATE_EXAMPLE
+        ):
+            skipped.append(start)
+            continue
         records += 1
         if records > MAX_LINES:
             raise FileRejected(
                 _("1つのファイルに記入できるのは%(max)d行までです。ファイルを分けてください。")
                 % {"max": MAX_LINES}
             )
-        if records == 1 and looks_like_header(fields):
-            header = True
-            problems.append(
-                Problem(
-                    start,
-                    "",
-                    _(
-                        "%(line)d行目は見出し行のようです。CSVファイルには見出し行を入れず、"
-                        "1行目から「ログインID,パスワード,メールアドレス」を記入してください。"
-                    )
-                    % {"line": start},
-                )
-            )
-            continue
         if len(fields) != len(COLUMNS):
             problems.append(
                 Problem(
@@ -275,11 +271,26 @@ def _split(text: str, encoding: str) -> ParsedFile:
             problems += too_long
             continue
         lines.append(ImportLine(start, *fields))
+    if not records and skipped:
+        raise FileRejected(
+            _(
+                "見出し行と、テンプレートの記入例の行のほかに、データがありません。"
+                "記入例の行を書き換えるか、その下に作成する利用者IDを記入してください。"
+            )
+        )
     if not records:
         raise FileRejected(_("ファイルにデータがありません。"))
     return ParsedFile(
-        encoding=encoding, lines=lines, problems=problems, records=records, header=header
+        encoding=encoding, lines=lines, problems=problems, records=records, skipped=skipped
     )
+
+
+def template() -> bytes:
+    """The template file (テンプレートファイル): the column names in the viewer's
+    language and the example line, in UTF-8 with a BOM and CRLF line ends, as Excel
+    saves "CSV UTF-8", so that Excel opens it (and saves it again) as UTF-8."""
+    header = ",".join(str(COLUMN_LABELS[column]) for column in COLUMNS)
+    return codecs.BOM_UTF8 + f"{header}\r\n{','.join(TEMPLATE_EXAMPLE)}\r\n".encode()
 
 
 def _too_long(line: int, fields: list[str]) -> list[Problem]:

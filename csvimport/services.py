@@ -124,7 +124,7 @@ def user_import(
     result = ImportResult(lines=parsed.records, dry_run=dry_run, encoding=parsed.encoding)
     observer.started(lines=parsed.records)
     candidates, result.problems = _check_lines(contract, parsed, observer)
-    result.problems += _check_service(contract, candidates, lines=parsed.records - parsed.header)
+    result.problems += _check_service(contract, candidates, lines=parsed.records)
     if result.problems or dry_run:
         result.problems.sort(key=_report_order)
         observer.finishing(result)

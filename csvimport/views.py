@@ -62,6 +62,7 @@ def user_import(request):
         "limit": USERS_PER_CONTRACT.maximum,
         "limit_rule": USERS_PER_CONTRACT.rule,
         "max_lines": csv_format.MAX_LINES,
+        "example_login_id": csv_format.TEMPLATE_EXAMPLE[0],
         "password_rules": password_validation.password_validators_help_texts(),
     }
     return render(request, "csvimport/user_import.html", context)
@@ -116,9 +117,8 @@ def user_import_report(request, pk):
 @administrator_required
 @require_GET
 def user_import_template(request):
-    """The template file: UTF-8 with a BOM and nothing else, so that Excel opens it
-    (and saves it) as UTF-8. The format is explained on the screen, not in the file."""
-    response = HttpResponse(csv_format.TEMPLATE, content_type="text/csv; charset=utf-8")
+    """The template file: the column names and an example line (csv_format.template)."""
+    response = HttpResponse(csv_format.template(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="user_import_template.csv"'
     return response
 

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DeviceKeysConfig(AppConfig):
     name = "devicekeys"
-    verbose_name = _("端末認証キー")
+    verbose_name = pgettext_lazy("model plural", "端末認証キー")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ContractScopedModel
 from devicekeys import rules
@@ -27,8 +28,12 @@ class DeviceKey(ContractScopedModel):
     )
     device_name = models.CharField(_("端末名"), max_length=rules.DEVICE_NAME_MAX_LENGTH)
     key = models.CharField(_("端末認証キー"), max_length=rules.KEY_LENGTH, blank=True)
-    key_hash = models.CharField(max_length=128, blank=True, editable=False)
-    key_suffix = models.CharField(max_length=rules.KEY_VISIBLE_SUFFIX, editable=False)
+    key_hash = models.CharField(
+        _("登録済みのキーのハッシュ"), max_length=128, blank=True, editable=False
+    )
+    key_suffix = models.CharField(
+        _("キーの末尾"), max_length=rules.KEY_VISIBLE_SUFFIX, editable=False
+    )
     status = models.CharField(
         _("ステータス"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
@@ -36,7 +41,9 @@ class DeviceKey(ContractScopedModel):
     registered_at = models.DateTimeField(_("キー登録日時"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
     # The registered browser's credential (devicekeys.credentials): only its SHA-256.
-    credential_hash = models.CharField(max_length=64, blank=True, editable=False)
+    credential_hash = models.CharField(
+        _("端末の登録情報のハッシュ"), max_length=64, blank=True, editable=False
+    )
     last_ip = models.GenericIPAddressField(_("最終利用IPアドレス"), null=True, blank=True)
     last_user_agent = models.CharField(_("最終利用ブラウザ"), max_length=255, blank=True)
     # What registered the key: a browser, or an app or tool (the token API's client_id).
@@ -45,8 +52,8 @@ class DeviceKey(ContractScopedModel):
     )
 
     class Meta:
-        verbose_name = _("端末認証キー")
-        verbose_name_plural = _("端末認証キー")
+        verbose_name = pgettext_lazy("model", "端末認証キー")
+        verbose_name_plural = pgettext_lazy("model plural", "端末認証キー")
         constraints = [
             # Case-sensitive on SQLite and PostgreSQL alike (binary / deterministic collation).
             models.UniqueConstraint(

@@ -1,7 +1,8 @@
 """Pure rules of device authentication keys (端末認証キー): no database, no request.
 
-- the key format: 8 characters from A–Z a–z 0–9, drawn with `secrets`,
-  compared case-sensitively;
+- the key format: 8 characters drawn with `secrets` from A–Z a–z 0–9 without the
+  look-alikes 0 O 1 I l (a key is read from a mail and typed by hand), compared
+  case-sensitively; a key issued before from all 62 can still be entered;
 - how a registered key is shown: masked but for its last 2 characters;
 - the device name (端末名): 1–32 characters after trimming; the default name of
   an unnamed key, and the name a browser gives itself when it registers one;
@@ -37,7 +38,11 @@ KEYS_PER_CONTRACT = Limit(
 )
 KEY_LIMIT = KEYS_PER_CONTRACT.maximum
 KEY_LENGTH = 8
-KEY_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
+# Characters read one for another (0/O, 1/I/l) are never drawn: 57 characters,
+# 8 × log2(57) = 46.7 bits (all 62 gave 47.6); three wrong entries make a key 無効.
+LOOK_ALIKES = "0O1Il"
+ENTERED_KEY_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits
+KEY_ALPHABET = "".join(c for c in ENTERED_KEY_ALPHABET if c not in LOOK_ALIKES)
 KEY_VISIBLE_SUFFIX = 2  # characters of a registered key still shown
 KEY_MASK = "*"
 WRONG_ENTRY_LIMIT = 3  # wrong entries after which a key becomes 無効
@@ -55,7 +60,9 @@ def generate_key() -> str:
 
 
 def is_well_formed_key(value: str) -> bool:
-    return len(value) == KEY_LENGTH and all(c in KEY_ALPHABET for c in value)
+    """Whether `value` can be a key: KEY_LENGTH letters and digits, look-alikes
+    included, since keys issued before they were left out are still waiting."""
+    return len(value) == KEY_LENGTH and all(c in ENTERED_KEY_ALPHABET for c in value)
 
 
 def key_suffix(key: str) -> str:

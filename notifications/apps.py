@@ -1,10 +1,10 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
-    verbose_name = _("通知メール")
+    verbose_name = pgettext_lazy("model plural", "通知メール")
 
     def ready(self):
         from core import maintenance

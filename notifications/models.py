@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.validators import LOGIN_ID_MAX_LENGTH
 from core.outbox import OutboxQuerySet, OutboxRow, Status
@@ -48,8 +49,8 @@ class Notification(OutboxRow):
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("通知メール")
-        verbose_name_plural = _("通知メール")
+        verbose_name = pgettext_lazy("model", "通知メール")
+        verbose_name_plural = pgettext_lazy("model plural", "通知メール")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(

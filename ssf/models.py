@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from api.models import ApiClient
 from core.outbox import OutboxQuerySet, OutboxRow, Status
@@ -39,7 +40,7 @@ class Stream(models.Model):
     endpoint_url = models.CharField(_("受信URL"), max_length=rules.MAX_URL_LENGTH)
     # Sent as the Authorization header of every push; never shown back.
     authorization_header = models.CharField(
-        max_length=rules.MAX_AUTHORIZATION_LENGTH, blank=True, editable=False
+        _("認証ヘッダー"), max_length=rules.MAX_AUTHORIZATION_LENGTH, blank=True, editable=False
     )
     events_requested = models.JSONField(_("要求されたイベント"), default=list, blank=True)
     # Held as the JSON text of a list so that `receiving` finds streams by a substring.
@@ -58,8 +59,8 @@ class Stream(models.Model):
     objects = StreamQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("イベントストリーム")
-        verbose_name_plural = _("イベントストリーム")
+        verbose_name = pgettext_lazy("model", "イベントストリーム")
+        verbose_name_plural = pgettext_lazy("model plural", "イベントストリーム")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -100,8 +101,8 @@ class SecurityEvent(OutboxRow):
     objects = SecurityEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("セキュリティイベント")
-        verbose_name_plural = _("セキュリティイベント")
+        verbose_name = pgettext_lazy("model", "セキュリティイベント")
+        verbose_name_plural = pgettext_lazy("model plural", "セキュリティイベント")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(

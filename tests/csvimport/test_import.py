@@ -2,12 +2,12 @@
 (csvimport.format): all or nothing, every rule of the creation screen, the
 report, the limit, the encodings."""
 
-import codecs
 import json
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
+from django.utils import translation
 
 from accounts.models import Contract, Role, User
 from audit.models import AuditEntry
@@ -215,10 +215,14 @@ class TestHeaderRow:
             "ＩＤ,パスワード,メール",
         ],
     )
-    def test_a_header_row_is_named_as_such(self, contract_a, header):
-        result = run(contract_a, csv_bytes([header, *GOOD]))
-        assert report(result) == [(1, "", "")]
-        assert "1行目は見出し行のようです" in messages(result)
+    def test_a_header_row_on_the_first_line_is_skipped(self, contract_a, header):
+        result = run(contract_a, csv_bytes(["", header, *GOOD]))
+        assert (result.problems, result.lines, result.created) == ([], 3, 3)
+        assert imported(contract_a) == GOOD_IDS
+
+    def test_a_header_row_below_the_first_line_is_a_line_to_fix(self, contract_a):
+        result = run(contract_a, csv_bytes([*GOOD, "login_id,password,email"]))
+        assert {line for line, _column, _login_id in report(result)} == {4}
         assert imported(contract_a) == []
 
     def test_a_user_id_named_like_a_column_is_not_a_header(self, contract_a):
@@ -365,5 +369,33 @@ def test_the_queries_do_not_grow_with_the_lines(contract_a, django_assert_max_nu
     assert result.created == lines
 
 
-def test_the_template_is_a_utf8_bom_only():
-    assert csv_format.TEMPLATE == codecs.BOM_UTF8
+class TestTemplate:
+    """The template file: the column names and an example line; the example line
+    left as it was is skipped, whatever is written below it."""
+
+    @pytest.mark.parametrize("language", ["ja", "en"])
+    def test_lines_written_below_the_example_are_created_without_it(self, contract_a, language):
+        with translation.override(language):
+            content = csv_format.template()
+        result = run(contract_a, content + csv_bytes(GOOD, newline="\r\n"))
+        assert (result.problems, result.lines, result.created) == ([], 3, 3)
+        assert imported(contract_a) == GOOD_IDS
+
+    def test_the_example_passes_every_rule_once_it_is_changed(self, contract_a):
+        login_id, password, _email = csv_format.TEMPLATE_EXAMPLE
+        result = run(contract_a, csv_bytes([(login_id, password, "sato@example.jp")]))
+        assert (result.problems, result.created) == ([], 1)
+        assert imported(contract_a) == [login_id]
+
+    def test_the_template_as_downloaded_creates_nothing_and_says_why(self, contract_a):
+        result = run(contract_a, csv_format.template())
+        assert imported(contract_a) == []
+        assert "記入例の行のほかに、データがありません" in messages(result)
+
+    def test_the_example_line_is_skipped_wherever_it_is(self, contract_a):
+        example = ",".join(csv_format.TEMPLATE_EXAMPLE)
+        content = csv_bytes([GOOD[0], f" {example} ", *GOOD[1:]])
+        assert csv_format.read(content).skipped == [2]
+        result = run(contract_a, content)
+        assert (result.problems, result.lines, result.created) == ([], 3, 3)
+        assert imported(contract_a) == GOOD_IDS

@@ -96,6 +96,7 @@ class TestImportScreen:
             "作成する",
             "確認のみ",
             "ログインID,パスワード,メールアドレス",
+            "記入例の行（<code>example01</code>）は、そのままなら読み飛ばします",
             "Shift_JIS（CP932）",
             "BOM付き",
             "パスワードルールについて",
@@ -104,9 +105,20 @@ class TestImportScreen:
         ]:
             assert words in page
 
-    def test_the_template_file_is_a_utf8_bom(self, admin_client_a):
+    @pytest.mark.parametrize(
+        "language, header",
+        [("ja", "ログインID,パスワード,メールアドレス"), ("en", "Login ID,Password,Email address")],
+    )
+    def test_the_template_file_holds_the_columns_and_an_example_line(
+        self, admin_client_a, language, header
+    ):
+        admin_client_a.post(reverse("set_language"), {"language": language, "next": IMPORT})
         response = admin_client_a.get(reverse("csvimport:user-import-template"))
-        assert response.content == codecs.BOM_UTF8
+        assert response.content.startswith(codecs.BOM_UTF8)
+        assert response.content.decode("utf-8-sig").splitlines() == [
+            header,
+            "example01,Rv8Kq3Zt,example01@example.jp",
+        ]
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert "attachment" in response["Content-Disposition"]
 

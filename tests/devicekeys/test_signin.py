@@ -6,6 +6,7 @@ import hashlib
 import threading
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -231,6 +232,27 @@ def test_a_full_width_key_is_read_as_typed_half_width(users_a, key_a):
 def test_keys_are_case_sensitive(users_a, key_a):
     response = register(browser(), users_a[0], key_a.key.swapcase())
     assert "正しくありません" in response.text
+
+
+OLD_KEY = "Ol0I1wZg"  # issued before look-alikes were left out of new keys
+
+
+@pytest.fixture
+def old_key(key_a) -> DeviceKey:
+    DeviceKey.objects.filter(pk=key_a.pk).update(key=OLD_KEY, key_suffix=OLD_KEY[-2:])
+    return fresh(key_a)
+
+
+def test_a_key_issued_with_look_alikes_still_registers_the_browser(users_a, old_key):
+    assert register(browser(), users_a[0], OLD_KEY).url == HOME
+    assert fresh(old_key).registered_at is not None
+
+
+@pytest.mark.parametrize("typed", ["oL0i1wZg", "OlOI1wZg", "Ol0IlwZg", "010I1wZg"])
+def test_look_alikes_of_an_old_key_are_not_read_one_for_another(users_a, old_key, typed):
+    response = register(browser(), users_a[0], typed)
+    assert "正しくありません" in response.text
+    assert fresh(old_key).registered_at is None
 
 
 def wrong_count(user) -> int:

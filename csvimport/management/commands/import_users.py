@@ -14,7 +14,8 @@ BAR_WIDTH = 30
 class Command(BaseCommand):
     help = (
         "CSVインポート: create the user IDs of a CSV file (ログインID,パスワード,メールアドレス "
-        "on every line, no header) in the contract of an administrator, all or none. "
+        "on every line; a header line and the template's example line are skipped) in "
+        "the contract of an administrator, all or none. "
         "Exit status 0: created (or --dry-run found no error); 1: lines rejected, the "
         "report on stderr, nothing created; 2: usage error."
     )
