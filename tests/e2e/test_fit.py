@@ -18,6 +18,7 @@ With SCREENSHOTS=1 the pages of SCREENSHOTS are saved in docs/screenshots/ as
 import base64
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -116,14 +117,27 @@ def test_every_page_of_a_person_is_walked():
     assert everything - walked == set(), "say in FOR_WHOM whose pages these are"
 
 
+@dataclass
+class Site:
+    """What the walks of both languages share: the live server's address, the walk's
+    contract, the objects the routes' ids name, which routes answer with a page."""
+
+    url: str
+    contract: object
+    make_user: object
+    ids: dict
+    key: str  # taro-a's key, waiting for the walk's browser
+    secret: str  # of admin-a's authenticator app
+    pages: dict = field(default_factory=dict)
+
+
 class Walk:
     """One browser page going through the console; what did not fit, by page."""
 
-    def __init__(self, page, language: str, ids: dict, site: str):
+    def __init__(self, page, language: str, site: Site):
         self.page = page
         self.site = site
         self.language = language
-        self.ids = ids
         self.problems: dict[str, list[str]] = {}
         self.seen: list[str] = []
 
@@ -133,7 +147,7 @@ class Walk:
                 {
                     "name": settings.LANGUAGE_COOKIE_NAME,
                     "value": self.language,
-                    "url": self.site,
+                    "url": self.site.url,
                 }
             ]
         )
@@ -141,25 +155,32 @@ class Walk:
     def url_of(self, name: str, kwargs: tuple[str, ...]) -> str:
         values = {}
         for kwarg in kwargs:
-            made = self.ids.get((name, kwarg))
+            ids = self.site.ids
+            made = ids.get((name, kwarg))
             if made is None:
                 filler = FILLERS.get((name, kwarg))
                 assert filler, f"teach FILLERS or OWN_IDS the id {kwarg} of {name}"
-                if filler not in self.ids:
-                    self.ids[filler] = filler(self.ids["contract"], self.ids["make_user"])
-                made = self.ids[filler]
+                if filler not in ids:
+                    ids[filler] = filler(self.site.contract, self.site.make_user)
+                made = ids[filler]
             values[kwarg] = made.pk
         return reverse(name, kwargs=values)
 
     def routes(self, whom: str) -> None:
         for name, _route, kwargs in routes(*FOR_WHOM[whom]):
             url = self.url_of(name, kwargs)
+            if self.is_page(name, url):
+                self.visit(url, name, screenshot=SCREENSHOTS_OF.get(name))
+
+    def is_page(self, name: str, url: str) -> bool:
+        """Whether the route answers with a page: not a download, not the answer to a
+        script, not Django's empty 405 of a POST-only view. Asked once for all walks."""
+        pages = self.site.pages
+        if name not in pages:
             answer = self.page.request.get(url)
-            if not answer.headers.get("content-type", "").startswith("text/html"):
-                continue  # a download, or the answer to a script
-            if not answer.body():
-                continue  # nothing to show (Django's bare 405 of a POST-only view)
-            self.visit(url, name, screenshot=SCREENSHOTS_OF.get(name))
+            html = answer.headers.get("content-type", "").startswith("text/html")
+            pages[name] = html and bool(answer.body())
+        return pages[name]
 
     def visit(self, url: str, name: str, *, screenshot: str | None = None) -> None:
         self.page.goto(url)
@@ -232,7 +253,7 @@ class Walk:
 
 
 @pytest.fixture
-def walked_contract(admin_a, users_a, make_user):
+def site(live_server, admin_a, users_a, make_user):
     """Contract A with something on every page: keys in each state, among them one of
     a long login ID registered from an IPv6 address, app sign-ins, a CSV import that
     was refused, the log of all of it; taro-a has a key waiting for this browser."""
@@ -273,8 +294,6 @@ def walked_contract(admin_a, users_a, make_user):
     device = TOTPDevice.objects.create(user=admin_a, name="authenticator", confirmed=True)
     broken = SimpleNamespace(pk="broken-link")
     ids = {
-        "contract": contract,
-        "make_user": make_user,
         a_user: taro,
         a_key: office,
         an_app_registration: hanas_app,
@@ -285,29 +304,29 @@ def walked_contract(admin_a, users_a, make_user):
     }
     assert set(OWN_IDS) <= set(ids)
     secret = base64.b32encode(device.bin_key).decode()
-    return SimpleNamespace(contract=contract, ids=ids, key=taros_key.key, secret=secret)
+    return Site(live_server.url, contract, make_user, ids, key=taros_key.key, secret=secret)
 
 
 @pytest.mark.urls("tests.e2e.error_urls")
-def test_every_page_fits_at_1280_and_375_px_in_both_languages(
-    page, live_server, walked_contract, fill_contract
-):
-    walks = [Walk(page, language, walked_contract.ids, live_server.url) for language in LANGUAGES]
+def test_every_page_fits_at_1280_and_375_px_in_both_languages(page, site, fill_contract):
+    walks = [Walk(page, language, site) for language in LANGUAGES]
     for step, walk in enumerate(walks):
         walk.set_language()
         walk.routes("anonymous")
         walk.visit("/", "home")
 
-        walk.sign_in("taro-a", key=walked_contract.key)
+        walk.sign_in("taro-a", key=site.key)
         walk.see("user home")
         walk.routes("user")
         walk.visit("/console/", "console refused to a user ID", screenshot="error-403-user")
         walk.sign_out()
 
         # The same code is accepted once: the second walk takes the next one.
-        walk.sign_in("admin-a", code=totp_code(walked_contract.secret, steps_later=step))
+        walk.sign_in("admin-a", code=totp_code(site.secret, steps_later=step))
         walk.routes("administrator")
-        walk.visit("/console/users/999999999/edit/", "no such user ID", screenshot="error-404")
+        walk.visit(
+            "/console/users/999999999/edit/", "no such user ID", screenshot="error-404-no-such-id"
+        )
         walk.visit("/console/users/?q=" + "x" * 10_000, "a 10,000-character search")
         for template in ERROR_TEMPLATES:
             walk.visit(f"/error-pages/{template}/", template, screenshot=f"error-{template}")
@@ -318,7 +337,7 @@ def test_every_page_fits_at_1280_and_375_px_in_both_languages(
             walk.sign_out()
 
     # The key issue page with as many user IDs as a contract may have.
-    contract = walked_contract.contract
+    contract = site.contract
     users = User.objects.filter(contract=contract, role=Role.USER).count()
     fill_contract(contract, USERS_PER_CONTRACT.maximum - users)
     for walk in walks:
