@@ -11,7 +11,7 @@ each error template of templates/ as the console answers with it (error_urls.py)
 a form sent without its CSRF token, a 10,000-character search, a missing id; and the
 key issue page at 999 user IDs.
 
-With SCREENSHOTS=1 the pages of SCREENSHOTS are saved in docs/screenshots/ as
+With SCREENSHOTS=1 the pages of SCREENSHOTS_OF are saved in docs/screenshots/ as
 <name>-<language>-<width>.png (`make screenshots`).
 """
 
@@ -24,8 +24,11 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from accounts.models import USERS_PER_CONTRACT, Role, User
 from api.registrations import app_registration_create
@@ -99,9 +102,6 @@ def has_own_csrf_page() -> bool:
     """Django's own page of a refused CSRF token is not the console's: English only,
     its inline style refused by the console's CSP. Once the console has a page of its
     own (a view, or Django's view with the console's template), the walk sees it."""
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
     if settings.CSRF_FAILURE_VIEW != "django.views.csrf.csrf_failure":
         return True
     try:
@@ -225,6 +225,7 @@ class Walk:
             self.see("second step", screenshot="two-step-verify")
             self.page.fill("#id_code", code)
             self.send("main .button-primary")
+        expect(self.page.locator(".signed-in")).to_contain_text(login_id)
 
     def sign_out(self) -> None:
         self.page.goto("/")
