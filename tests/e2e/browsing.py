@@ -8,8 +8,9 @@ of the flows must pass.
 `check_page` runs axe-core (no serious or critical violation), checks that every
 form control has a label, and that the page fits (`fit_problems`): no sideways
 scroll at 1280 px nor on a 375 px wide phone, no table cell cut at 1280 px, no
-badge or address broken over two lines. With SCREENSHOTS=1 it also saves the named
-screenshots of the README into docs/screenshots/.
+badge or address broken over two lines, none of the console's words broken inside.
+With SCREENSHOTS=1 it also saves the named screenshots of the README into
+docs/screenshots/.
 """
 
 import base64
@@ -54,8 +55,15 @@ _UNLABELLED_CONTROLS = """() => [...document.querySelectorAll("input, select, te
 # What does not fit the screen: the page wider than the window; at the desktop width,
 # a table cell or a table's box whose content is wider than itself (a column cut, or
 # a table to scroll sideways); at any width, a badge, a status or an address whose
-# text runs over two lines (broken inside a word).
-_FIT_PROBLEMS = """(desktop) => {
+# text runs over two lines, and the console's own words (headings, labels, buttons,
+# help) broken over two lines inside a word: a line ends where the page's language
+# (Intl.Segmenter) sees no word boundary. Data (a login ID, a mail address in a cell)
+# may break anywhere where it must.
+_OWN_WORDS = (
+    "th, label:not(td label), legend, h1, h2, h3, dt, button, .button, summary, .words,"
+    " .tile, .help, .lead, .count, .steps"
+)
+_FIT_PROBLEMS = """([desktop, ownWords]) => {
   const name = (el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : "")
     + " " + JSON.stringify(el.innerText.trim().replace(/\\s+/g, " ").slice(0, 40));
   const lines = (el) => {
@@ -87,6 +95,30 @@ _FIT_PROBLEMS = """(desktop) => {
   }
   for (const el of document.querySelectorAll(".role, .status, .ip-address, .device-key")) {
     if (el.getClientRects().length && lines(el) > 1) problems.push(`${name(el)} is broken`);
+  }
+  const words = new Intl.Segmenter(document.documentElement.lang, { granularity: "word" });
+  const range = document.createRange();
+  for (const el of document.querySelectorAll(ownWords)) {
+    if (!el.checkVisibility()) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent;
+      if (!text.trim() || node.parentElement.closest(".visually-hidden")) continue;
+      const boundaries = new Set([...words.segment(text)].map((s) => s.index));
+      let before = null;
+      for (let i = 0; i < text.length; i++) {
+        if (/\\s/.test(text[i])) { before = null; continue; }
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        if (before && box.top >= before.bottom - 1 && !boundaries.has(i)) {
+          problems.push(`${name(el)} is broken inside a word: `
+            + JSON.stringify(text.slice(Math.max(0, i - 8), i) + "|" + text.slice(i, i + 8)));
+        }
+        before = box;
+      }
+    }
   }
   return problems;
 }"""
@@ -184,7 +216,7 @@ def fit_problems(page: Page) -> list[str]:
         for width in (DESKTOP_WIDTH, PHONE_WIDTH):
             if page.viewport_size["width"] != width:
                 page.set_viewport_size({"width": width, "height": size["height"]})
-            found = page.evaluate(_FIT_PROBLEMS, width == DESKTOP_WIDTH)
+            found = page.evaluate(_FIT_PROBLEMS, [width == DESKTOP_WIDTH, _OWN_WORDS])
             problems += [f"at {width}px: {problem}" for problem in found]
     finally:
         if page.viewport_size != size:
