@@ -54,6 +54,13 @@ test-sqlite: messages browser
 test-postgres: messages browser
 	bin/with-postgres $(BIN)/pytest $(ARGS)
 
+# The screenshots of docs/screenshots/: every flow's (README) and, from the walk of
+# tests/e2e/test_fit.py, the lists, the key issue page at 999 user IDs, every
+# confirmation and every error page, in Japanese and English at 1280 and 375 px.
+.PHONY: screenshots
+screenshots: messages browser
+	SCREENSHOTS=1 env -u DATABASE_URL $(BIN)/pytest -m e2e -p no:cacheprovider $(ARGS)
+
 # Regenerate requirements.lock from the ranges in pyproject.toml.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

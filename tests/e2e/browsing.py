@@ -6,9 +6,11 @@ of the flows must pass.
     check_page(page, screenshot="user-list")
 
 `check_page` runs axe-core (no serious or critical violation), checks that every
-form control has a label, and that the page does not scroll sideways on a
-375 px wide phone. With SCREENSHOTS=1 it also saves the named screenshots of the
-README into docs/screenshots/.
+form control has a label, and that the page fits (`fit_problems`): no sideways
+scroll at 1280 px nor on a 375 px wide phone, no table cell cut at 1280 px, no
+badge or address broken over two lines, none of the console's words broken inside.
+With SCREENSHOTS=1 it also saves the named screenshots of the README into
+docs/screenshots/.
 """
 
 import base64
@@ -27,6 +29,7 @@ SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
 # axe-core, the file of its npm package as published (vendor/README.md).
 AXE_SOURCE = (HERE / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 BLOCKING_IMPACTS = {"serious", "critical"}
+DESKTOP_WIDTH = 1280
 PHONE_WIDTH = 375
 
 _RUN_AXE = """async () => {
@@ -47,6 +50,78 @@ _UNLABELLED_CONTROLS = """() => [...document.querySelectorAll("input, select, te
   .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
                   && !el.getAttribute("aria-labelledby"))
   .map((el) => el.outerHTML.slice(0, 160))"""
+
+
+# What does not fit the screen: the page wider than the window; at the desktop width,
+# a table cell or a table's box whose content is wider than itself (a column cut, or
+# a table to scroll sideways); at any width, a badge, a status or an address whose
+# text runs over two lines, and the console's own words (headings, labels, buttons,
+# help) broken over two lines inside a word: a line ends where the page's language
+# (Intl.Segmenter) sees no word boundary. Data (a login ID, a mail address in a cell)
+# may break anywhere where it must.
+_OWN_WORDS = (
+    "th, label:not(td label), legend, h1, h2, h3, dt, button, .button, summary, .words,"
+    " .tile, .help, .lead, .count, .steps"
+)
+_FIT_PROBLEMS = """([desktop, ownWords]) => {
+  const name = (el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : "")
+    + " " + JSON.stringify(el.innerText.trim().replace(/\\s+/g, " ").slice(0, 40));
+  const lines = (el) => {
+    const rects = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.textContent.trim() || node.parentElement.closest(".visually-hidden")) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      rects.push(...[...range.getClientRects()].filter((r) => r.width > 0));
+    }
+    rects.sort((a, b) => a.top - b.top);
+    let count = 0, bottom = -Infinity;
+    for (const r of rects) {
+      if (r.top >= bottom - 2) { count += 1; bottom = r.bottom; }
+      else bottom = Math.max(bottom, r.bottom);
+    }
+    return count;
+  };
+  const problems = [];
+  const width = document.documentElement.scrollWidth;
+  if (width > innerWidth) problems.push(`the page is ${width}px wide`);
+  if (desktop) {
+    for (const el of document.querySelectorAll("th, td, .table-scroll")) {
+      if (el.scrollWidth > el.clientWidth) {
+        problems.push(`${name(el)} is cut: ${el.scrollWidth}px in ${el.clientWidth}px`);
+      }
+    }
+  }
+  for (const el of document.querySelectorAll(".role, .status, .ip-address, .device-key")) {
+    if (el.getClientRects().length && lines(el) > 1) problems.push(`${name(el)} is broken`);
+  }
+  const words = new Intl.Segmenter(document.documentElement.lang, { granularity: "word" });
+  const range = document.createRange();
+  for (const el of document.querySelectorAll(ownWords)) {
+    if (!el.checkVisibility()) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent;
+      if (!text.trim() || node.parentElement.closest(".visually-hidden")) continue;
+      const boundaries = new Set([...words.segment(text)].map((s) => s.index));
+      let before = null;
+      for (let i = 0; i < text.length; i++) {
+        if (/\\s/.test(text[i])) { before = null; continue; }
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        if (before && box.top >= before.bottom - 1 && !boundaries.has(i)) {
+          problems.push(`${name(el)} is broken inside a word: `
+            + JSON.stringify(text.slice(Math.max(0, i - 8), i) + "|" + text.slice(i, i + 8)));
+        }
+        before = box;
+      }
+    }
+  }
+  return problems;
+}"""
 
 
 def sign_in(page: Page, login_id: str, password: str = PASSWORD) -> None:
@@ -125,24 +200,28 @@ def check_page(page: Page, *, screenshot: str | None = None) -> None:
     )
     unlabelled = page.evaluate(_UNLABELLED_CONTROLS)
     assert not unlabelled, f"form controls without a label on {page.url}: {unlabelled}"
-    assert_fits_phone(page)
+    problems = fit_problems(page)
+    assert not problems, f"{page.url} does not fit:\n" + "\n".join(problems)
     if screenshot and os.environ.get("SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{screenshot}.png", animations="disabled")
 
 
-def assert_fits_phone(page: Page) -> None:
-    """At 375 px the document is no wider than the screen: nothing needs a
-    sideways scroll of the page (a wide table may scroll inside its own box)."""
+def fit_problems(page: Page) -> list[str]:
+    """What does not fit (_FIT_PROBLEMS) at 1280 px and at 375 px, the window's width
+    set back afterwards. The window's height stays: only the width moves the layout."""
     size = page.viewport_size
-    if size["width"] != PHONE_WIDTH:
-        page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
+    problems = []
     try:
-        width = page.evaluate("() => document.documentElement.scrollWidth")
+        for width in (DESKTOP_WIDTH, PHONE_WIDTH):
+            if page.viewport_size["width"] != width:
+                page.set_viewport_size({"width": width, "height": size["height"]})
+            found = page.evaluate(_FIT_PROBLEMS, [width == DESKTOP_WIDTH, _OWN_WORDS])
+            problems += [f"at {width}px: {problem}" for problem in found]
     finally:
-        if size["width"] != PHONE_WIDTH:
+        if page.viewport_size != size:
             page.set_viewport_size(size)
-    assert width <= PHONE_WIDTH, f"{page.url} is {width}px wide on a {PHONE_WIDTH}px screen"
+    return problems
 
 
 def totp_code(secret: str, *, steps_later: int = 0) -> str:

@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1200, "height": 800}
+DESKTOP = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000
 
 expect.set_options(timeout=TIMEOUT_MS)
