@@ -638,7 +638,10 @@ def test_stop_every_key_of_one_login_id(admin_client_a, users_a, issue_key):
 
     confirm = admin_client_a.get(stop_all).text
     assert "利用中の端末認証キー2件をすべて停止します" in confirm
+    assert "停止した端末認証キーを登録した端末からはご利用できなくなります。" in confirm
+    assert "利用者へのメール通知はありません。" in confirm
     assert "taro-pc" in confirm and "hana-pc" not in confirm
+    assert set(DeviceKey.objects.values_list("status", flat=True)) == {"active"}
 
     response = admin_client_a.post(stop_all)
     assert response.url == f"{LIST}?login_id=taro-a"
