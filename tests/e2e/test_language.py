@@ -214,6 +214,8 @@ def test_every_page_is_in_one_language(
     hanas_app, _tokens = app_registration_create(
         contract=contract, user=hana, client="ios", device_name="hana iPhone"
     )
+    walk.visit(page, f"/console/users/{hana.pk}/delete/", "user delete, with keys and an app")
+    walk.visit(page, f"/console/users/{hana.pk}/sign-out/", "sign out everywhere, with an app")
     walk.visit(page, f"/console/users/{hana.pk}/apps/", "app sign-ins of a login ID")
     walk.visit(page, f"/console/users/{hana.pk}/apps/{hanas_app.pk}/end/", "end an app sign-in")
     walk.send(page, "app sign-ins, one ended", {})
