@@ -25,6 +25,7 @@ from api.selectors import access_app_registration, app_registration_list
 from core.csvsafe import csv_download
 from core.exceptions import LimitReached
 from devicekeys import signin as device_sign_in
+from devicekeys.selectors import device_key_list
 
 
 class SignInView(auth_views.LoginView):
@@ -273,7 +274,12 @@ def user_delete(request, pk):
             request, _("利用者ID「%(login_id)s」を削除しました。") % {"login_id": user.login_id}
         )
         return redirect("accounts:user-list")
-    context = {"title": _("利用者ID情報削除 確認"), "target": user}
+    context = {
+        "title": _("利用者ID情報削除 確認"),
+        "target": user,
+        "keys": list(device_key_list(contract=request.contract, user=user)),
+        "open_apps": _open_apps(request, user),
+    }
     return render(request, "accounts/user_delete.html", context)
 
 
@@ -383,5 +389,16 @@ def user_sign_out(request, pk):
             % {"login_id": user.login_id, "count": ended},
         )
         return redirect("accounts:user-apps", pk=user.pk)
-    context = {"title": _("全端末からサインアウト 確認"), "target": user}
+    context = {
+        "title": _("全端末からサインアウト 確認"),
+        "target": user,
+        "open_apps": _open_apps(request, user),
+    }
     return render(request, "accounts/user_sign_out.html", context)
+
+
+def _open_apps(request, user) -> list:
+    """The app sign-ins of a login ID that are still open: those its deletion or
+    全端末からサインアウト ends, named on the confirmation."""
+    apps = app_registration_list(contract=request.contract, user=user)
+    return [registration for registration in apps if registration.can_end]

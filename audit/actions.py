@@ -27,6 +27,8 @@ class Action(models.TextChoices):
     ACCESS_SETTING_CHANGED = "access_setting_changed", _("アクセス設定変更")
     SIGN_IN = "sign_in", _("ログイン")
     SIGN_IN_FAILED = "sign_in_failed", _("ログイン失敗")
+    # A signed-in account's own password, asked again (パスワード変更, 本人確認), was wrong.
+    CURRENT_PASSWORD_WRONG = "current_password_wrong", _("現在のパスワード誤り")
     SIGN_IN_THROTTLED = "sign_in_throttled", _("ログイン制限")
     SIGN_OUT = "sign_out", _("ログアウト")
     SIGN_IN_THROTTLE_LIFTED = "sign_in_throttle_lifted", _("ログイン制限解除")

@@ -51,6 +51,7 @@ SUBJECTS: dict[str, type[models.Model] | None] = {
     Action.ACCESS_SETTING_CHANGED: AccessSetting,
     Action.SIGN_IN: None,
     Action.SIGN_IN_FAILED: None,
+    Action.CURRENT_PASSWORD_WRONG: None,
     Action.SIGN_IN_THROTTLED: None,
     Action.SIGN_OUT: None,
     Action.SIGN_IN_THROTTLE_LIFTED: None,
@@ -88,6 +89,7 @@ OTHER_NAMES = {
     "delay_minutes": _("制限時間（分）"),
     "method": _("方法"),
     "sent": _("メール"),
+    "page": _("画面"),
     # What an app's sign-out recorded before app registrations (the key's field).
     "registered_by": DeviceKey._meta.get_field("registered_by").verbose_name,
 }
@@ -98,6 +100,12 @@ OTHER_VALUES = {
         "totp": _("認証アプリ"),
         "passkey": _("パスキー"),
         "recovery": _("リカバリーコード"),
+    },
+    # Where a signed-in account's current password was asked (the page's URL name).
+    "page": {
+        "accounts:settings-password": _("環境設定のパスワード変更"),
+        "accounts:password-change": _("パスワード変更"),
+        "twostep:confirm": _("本人確認"),
     },
     # A password reset request: the mail went, or the throttle held it back.
     "sent": {"True": _("送信"), "False": _("送信せず（依頼が多すぎるため）")},

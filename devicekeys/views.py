@@ -4,6 +4,9 @@ Each view: guard → access_device_key → form → one service call → message
 redirect. Every page that shows a key is sent with Cache-Control: no-store.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.guards import administrator_required
 from accounts.selectors import access_user
@@ -189,73 +192,164 @@ def key_rename(request, pk):
     return render(request, "devicekeys/key_rename.html", context)
 
 
-def _status_view(service, label, done):
-    """A list action (再発行, 停止, 停止解除): POST only, one service call, a message
-    (`done`, or why the status rules refused it), back to the list page."""
+@dataclass(frozen=True)
+class KeyAction:
+    """One action of a list row (再発行, 停止, 停止解除, 削除): its service and status
+    rule, and the words of its confirmation page and of its outcome."""
+
+    service: Callable
+    rule: rules.Action
+    label: str  # the list's link: 再発行
+    title: str  # the confirmation's heading
+    question: str  # names the device and the login ID
+    button: str
+    done: str  # the message once done
+    danger: bool = True  # the user loses something (all but 停止解除)
+
+    def lost(self, key) -> list[str]:
+        """What the user loses (or gets back), in the words of the confirmation."""
+        names = {"login_id": key.user.login_id, "email": key.user.email}
+        return [str(line) % names for line in KEY_ACTION_CONSEQUENCES[self.rule, key.is_registered]]
+
+
+MAILED_TO = _("新しい端末認証キーは %(login_id)s のメールアドレス（%(email)s）に通知されます。")
+NOT_MAILED = _("利用者へのメール通知はありません。")
+DELETED_FOR_GOOD = [
+    _("端末認証キーを削除すると登録した端末からご利用できなくなります。"),
+    _("削除した端末認証キーはもとに戻せません。"),
+]
+# (action, the key registered by a device?) -> what the confirmation says will happen.
+KEY_ACTION_CONSEQUENCES = {
+    (rules.Action.REISSUE, True): [
+        _(
+            "再発行すると、このキーを登録した端末からはご利用できなくなります。"
+            "新しい端末認証キーをその端末で入力するまで、ログインできません。"
+        ),
+        MAILED_TO,
+    ],
+    (rules.Action.REISSUE, False): [
+        _("再発行すると、メールで通知した今の端末認証キーは使えなくなります。"),
+        MAILED_TO,
+    ],
+    (rules.Action.STOP, True): [
+        _(
+            "停止すると、このキーを登録した端末（ブラウザやアプリ）からはご利用できなくなります。"
+            "停止解除でもとに戻せます。"
+        ),
+        NOT_MAILED,
+    ],
+    (rules.Action.STOP, False): [
+        _("停止すると、このキーは端末で登録できなくなります。停止解除でもとに戻せます。"),
+        NOT_MAILED,
+    ],
+    (rules.Action.UNSTOP, True): [
+        _(
+            "停止を解除すると、このキーを登録した端末から再びご利用できるようになります。"
+            "端末を紛失した場合は、停止のままにするか削除してください。"
+        ),
+    ],
+    (rules.Action.UNSTOP, False): [
+        _("停止を解除すると、このキーを端末で登録できるようになります。"),
+    ],
+    (rules.Action.DELETE, True): DELETED_FOR_GOOD,
+    (rules.Action.DELETE, False): DELETED_FOR_GOOD,
+}
+
+
+def _key_action_view(action: KeyAction):
+    """A list action: GET shows its confirmation (the key, and what the user loses) and
+    changes nothing; POST of the confirmation calls the service once, and a message
+    (`done`, or why the status rules refused it) goes back to the list page."""
 
     @administrator_required
     @never_cache
-    @require_POST
+    @require_http_methods(["GET", "POST"])
     def view(request, pk):
         key = access_device_key(request.contract, pk)
         names = {"name": key.device_name, "login_id": key.user.login_id}
-        try:
-            service(contract=request.contract, key=key, actor=request.user)
-        except InvalidTransition:
-            refused = _(
-                "「%(name)s」の端末認証キーはステータスが「%(status)s」のため、"
-                "%(action)sできません。"
-            ) % {**names, "status": key.get_status_display(), "action": label}
-            if key.status == rules.Status.INVALID:
-                refused += _("無効になった端末認証キーは再発行してください。")
+        back = _back_to_list(request)
+        refused = _(
+            "「%(name)s」の端末認証キーはステータスが「%(status)s」のため、%(action)sできません。"
+        ) % {**names, "status": key.get_status_display(), "action": action.label}
+        if key.status == rules.Status.INVALID:
+            refused += _("無効になった端末認証キーは再発行してください。")
+        if not rules.allowed(action.rule, key.state, by=rules.By.ADMINISTRATOR):
             messages.error(request, refused)
-        else:
-            messages.success(request, done % names)
-        return redirect(_back_to_list(request))
+            return redirect(back)
+        if request.method == "POST":
+            try:
+                action.service(contract=request.contract, key=key, actor=request.user)
+            except InvalidTransition:  # another administrator changed it meanwhile
+                messages.error(request, refused)
+            else:
+                messages.success(request, action.done % names)
+            return redirect(back)
+        context = {
+            "title": action.title,
+            "key": key,
+            "question": action.question % names,
+            "lost": action.lost(key),
+            "danger": action.danger,
+            "button": action.button,
+            "back": back,
+        }
+        return render(request, "devicekeys/key_confirm.html", context)
 
-    view.__doc__ = f"{label}: {service.__doc__}"
+    view.__doc__ = f"{action.title}, then {action.label}: {action.service.__doc__}"
     return view
 
 
-key_reissue = _status_view(
-    device_key_reissue,
-    _("再発行"),
-    _(
-        "「%(name)s」の端末認証キーを再発行し、%(login_id)s のメールアドレスに通知しました。"
-        "以前のキーを登録した端末からはご利用できなくなります。"
-    ),
+key_reissue = _key_action_view(
+    KeyAction(
+        service=device_key_reissue,
+        rule=rules.Action.REISSUE,
+        label=_("再発行"),
+        title=_("端末認証キーの再発行確認"),
+        question=_("「%(name)s」（%(login_id)s）の端末認証キーを再発行してよろしいですか？"),
+        button=_("再発行する"),
+        done=_(
+            "「%(name)s」の端末認証キーを再発行し、%(login_id)s のメールアドレスに通知しました。"
+            "以前のキーを登録した端末からはご利用できなくなります。"
+        ),
+    )
 )
-key_stop = _status_view(
-    device_key_stop,
-    _("停止"),
-    _(
-        "「%(name)s」（%(login_id)s）の端末認証キーを停止しました。"
-        "このキーを登録した端末からはご利用できなくなります。"
-    ),
+key_stop = _key_action_view(
+    KeyAction(
+        service=device_key_stop,
+        rule=rules.Action.STOP,
+        label=_("停止"),
+        title=_("端末認証キーの停止確認"),
+        question=_("「%(name)s」（%(login_id)s）の端末認証キーを停止してよろしいですか？"),
+        button=_("停止する"),
+        done=_(
+            "「%(name)s」（%(login_id)s）の端末認証キーを停止しました。"
+            "このキーを登録した端末からはご利用できなくなります。"
+        ),
+    )
 )
-key_unstop = _status_view(
-    device_key_unstop,
-    _("停止解除"),
-    _("「%(name)s」（%(login_id)s）の端末認証キーの停止を解除しました。"),
+key_unstop = _key_action_view(
+    KeyAction(
+        service=device_key_unstop,
+        rule=rules.Action.UNSTOP,
+        label=_("停止解除"),
+        title=_("端末認証キーの停止解除確認"),
+        question=_("「%(name)s」（%(login_id)s）の端末認証キーの停止を解除してよろしいですか？"),
+        button=_("停止を解除する"),
+        done=_("「%(name)s」（%(login_id)s）の端末認証キーの停止を解除しました。"),
+        danger=False,
+    )
 )
-
-
-@administrator_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def key_delete(request, pk):
-    """端末認証キーの削除確認, then 削除する."""
-    key = access_device_key(request.contract, pk)
-    if request.method == "POST":
-        device_key_delete(contract=request.contract, key=key, actor=request.user)
-        messages.success(
-            request,
-            _("「%(name)s」（%(login_id)s）の端末認証キーを削除しました。")
-            % {"name": key.device_name, "login_id": key.user.login_id},
-        )
-        return redirect(_back_to_list(request))
-    context = {"title": _("端末認証キーの削除確認"), "key": key, "back": _back_to_list(request)}
-    return render(request, "devicekeys/key_delete.html", context)
+key_delete = _key_action_view(
+    KeyAction(
+        service=device_key_delete,
+        rule=rules.Action.DELETE,
+        label=_("削除"),
+        title=_("端末認証キーの削除確認"),
+        question=_("「%(name)s」（%(login_id)s）の端末認証キーを削除してよろしいですか？"),
+        button=_("削除する"),
+        done=_("「%(name)s」（%(login_id)s）の端末認証キーを削除しました。"),
+    )
+)
 
 
 @administrator_required

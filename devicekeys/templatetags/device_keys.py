@@ -3,8 +3,8 @@ templates: the 端末認証キー一覧 shows them on every one of its 50 rows, 
 include per cell was a fifth of the page's time (docs/PERFORMANCE.md)."""
 
 from django import template
-from django.template.backends.utils import csrf_input
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from devicekeys import rules
 
@@ -45,17 +45,15 @@ def key_value(key, *, reveal: bool = True, note: str = "hidden"):
 
 @register.simple_tag(takes_context=True)
 def key_row_action(context, action, label, key):
-    """One POST action of a list row (再発行, 停止, 停止解除) that comes back to the
-    same list page (`next_path` when the list worked it out once, else the request's)."""
+    """One action of a list row (再発行, 停止, 停止解除): a link to its confirmation
+    page, which comes back to the same list page (`next_path` when the list worked it
+    out once, else the request's). Nothing changes before the confirmation's POST."""
     request = context["request"]
+    back = context.get("next_path") or request.get_full_path()
     return format_html(
-        '<form method="post" action="{}" class="inline-form">{}'
-        '<input type="hidden" name="next" value="{}">'
-        '<button type="submit" class="link-button">{}'
-        '<span class="visually-hidden"> {}</span></button></form>',
+        '<a href="{}?{}" class="cell-link">{}<span class="visually-hidden"> {}</span></a>',
         action,
-        csrf_input(request),
-        context.get("next_path") or request.get_full_path(),
+        urlencode({"next": back}),
         label,
         key.device_name,
     )

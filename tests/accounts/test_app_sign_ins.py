@@ -113,6 +113,29 @@ def test_sign_out_everywhere_ends_every_session_and_app_but_keeps_the_device(
     assert sign_in(chrome, "taro-a").url == HOME
 
 
+def test_the_sign_out_confirmation_names_the_open_app_sign_ins_and_changes_nothing(
+    admin_client_a, users_a, mailoutbox
+):
+    taro = users_a[0]
+    chrome = signed_in_user(taro)
+    app = _app(taro, "taro-everywhere")
+    ended = _app(taro, "taro-old-tool")
+    accounts_end = reverse("accounts:user-app-end", args=[taro.pk, ended.pk])
+    admin_client_a.post(accounts_end)
+    mailoutbox.clear()
+
+    page = admin_client_a.get(reverse("accounts:user-sign-out", args=[taro.pk])).text
+
+    assert "ログインID「taro-a」のすべてのブラウザでのログインと" in page
+    assert "終了するアプリのログイン（1件）:" in page
+    assert "taro-everywhere（専用ツール）" in page and "taro-old-tool" not in page
+    assert chrome.get(HOME).status_code == 200
+    app.refresh_from_db()
+    assert app.state == "active"
+    assert not AuditEntry.objects.filter(action=Action.SIGNED_OUT_EVERYWHERE).exists()
+    assert mailoutbox == []
+
+
 def test_a_session_survives_until_the_first_sign_out_everywhere(users_a, admin_a):
     """At generation 0 the hash is Django's own: the migration ended no session."""
     taro = users_a[0]

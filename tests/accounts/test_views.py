@@ -7,7 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Contract, Role, User
+from api.registrations import app_registration_create
+from devicekeys import services as keys
+from devicekeys.models import DeviceKey
 from tests.conftest import PASSWORD, SETUP
+from tests.devicekeys.browser import HOME, signed_in_user
 from tests.parallel import at_the_same_moment, on_postgresql
 
 LIST = reverse("accounts:user-list")
@@ -274,6 +278,30 @@ class TestDelete:
             assert label in page
         assert "削除する" in page and "戻る" in page
         assert User.objects.filter(pk=taro.pk).exists()
+
+    def test_confirmation_names_what_is_lost_and_changes_nothing(
+        self, admin_client_a, users_a, mailoutbox
+    ):
+        taro = users_a[0]
+        chrome = signed_in_user(taro)  # a key issued, registered, signed in
+        keys.device_key_issue(contract=taro.contract, user=taro, actor=SETUP, device_name="iPad")
+        app, _tokens = app_registration_create(
+            contract=taro.contract, user=taro, client="ios", device_name="taroのiPhone"
+        )
+        keys_before = list(DeviceKey.objects.values().order_by("pk"))
+
+        page = admin_client_a.get(reverse("accounts:user-delete", args=[taro.pk])).text
+
+        assert "ログインID「taro-a」ではログインできなくなり" in page
+        assert "削除した利用者IDはもとに戻せません。" in page
+        assert "削除される端末認証キー（2件）:" in page and "iPad" in page
+        assert "終了するアプリのログイン（1件）:" in page and "taroのiPhone（iOSアプリ）" in page
+        assert User.objects.filter(pk=taro.pk).exists()
+        assert list(DeviceKey.objects.values().order_by("pk")) == keys_before
+        app.refresh_from_db()
+        assert app.state == "active"
+        assert chrome.get(HOME).status_code == 200
+        assert mailoutbox == []
 
     def test_delete_removes_and_says_so(self, admin_client_a, users_a):
         taro = users_a[0]

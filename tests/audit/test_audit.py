@@ -3,6 +3,7 @@ secret in it; each administrator sees only their contract's entries."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,11 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as accounts
+from accounts.models import SignInFailures
 from audit.actions import Action
 from audit.models import AuditEntry
 from core import actors
 from devicekeys import services as keys
 from tests.conftest import PASSWORD
+from tests.devicekeys.browser import signed_in_user
+from tests.twostep.test_sessions import password_only
 
 LOGS = reverse("audit:entry-list")
 DOWNLOAD = reverse("audit:entry-download")
@@ -182,6 +186,81 @@ class TestSignInEvents:
         self.sign_in(client, "nobody-x")
         [entry] = entries(action=Action.SIGN_IN_FAILED)
         assert entry.contract is None and entry.target == "nobody-x"
+
+
+class TestWrongSecretsNameTheSignedInAccount:
+    """A wrong current password on a page of a signed-in account (パスワード変更 in
+    環境設定 or on a user ID's home, 本人確認) is 現在のパスワード誤り by that account in
+    ログ管理, not a failed sign-in by someone not signed in; it still counts towards
+    the sign-in throttle."""
+
+    PAGES = {
+        "settings": ("admin", reverse("accounts:settings-password"), "環境設定のパスワード変更"),
+        "own": ("user", reverse("accounts:password-change"), "パスワード変更"),
+        "confirm": ("admin", reverse("twostep:confirm"), "本人確認"),
+    }
+
+    @staticmethod
+    def row_of(page: str, action: str) -> str:
+        rows = re.findall(r"<tr>\s*<td data-label=.*?</tr>", page, re.S)
+        [row] = [row for row in rows if f">{action}</td>" in row]
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+
+    @pytest.mark.parametrize("where", list(PAGES))
+    def test_the_administrator_reads_who_typed_it_and_where(
+        self, where, admin_a, admin_client_a, users_a
+    ):
+        who, page_url, page_name = self.PAGES[where]
+        browser = password_only() if who == "admin" else signed_in_user(users_a[0])
+        account = admin_a if who == "admin" else users_a[0]
+        response = browser.post(
+            page_url,
+            {"current_password": "Wrong7pass", "password": "Kd4wPq8Zr2", "next": "/console/"},
+        )
+        assert "現在のパスワードが正しくありません。" in response.text
+
+        page = admin_client_a.get(LOGS).text
+        row = self.row_of(page, "現在のパスワード誤り")
+        role = "管理者" if who == "admin" else "利用者"
+        assert f"現在のパスワード誤り {account.login_id} {role} {account.login_id}" in row
+        assert f"画面: — → {page_name}" in row
+        assert ">ログイン失敗</td>" not in page and "未ログイン" not in page
+        # The throttle counts it as before.
+        assert SignInFailures.objects.get(user=account).failures == 1
+
+    def test_in_english_too(self, admin_a, admin_client_a):
+        password_only().post(
+            reverse("accounts:settings-password"), {"current_password": "Wrong7pass"}
+        )
+        admin_client_a.cookies["django_language"] = "en"
+        page = admin_client_a.get(LOGS).text
+        assert "Wrong current password" in page
+        assert "Page: — → Password change in Settings" in page
+
+    def test_locking_it_out_is_logged_under_the_account_too(self, admin_a, settings):
+        browser = password_only()
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            response = browser.post(
+                reverse("accounts:settings-password"), {"current_password": "Wrong7pass"}
+            )
+        assert response.status_code == 429
+        [throttled] = entries(action=Action.SIGN_IN_THROTTLED)
+        assert (throttled.actor_role, throttled.actor_login_id) == ("administrator", "admin-a")
+        assert throttled.contract == admin_a.contract
+        wrong = entries(action=Action.CURRENT_PASSWORD_WRONG)
+        assert len(wrong) == settings.AXES_FAILURE_LIMIT
+        assert not entries(action=Action.SIGN_IN_FAILED)
+
+    def test_another_login_ids_password_at_the_sign_in_page_stays_a_failed_sign_in(
+        self, client, admin_a, users_a
+    ):
+        """Signed in as taro-a, a sign-in attempt for admin-a is no current password."""
+        browser = signed_in_user(users_a[0])
+        browser.post(reverse("accounts:logout"))
+        browser.post(reverse("accounts:login"), {"username": "admin-a", "password": "Wrong7"})
+        [failed] = entries(action=Action.SIGN_IN_FAILED)
+        assert (failed.actor_role, failed.target) == ("anonymous", "admin-a")
+        assert not entries(action=Action.CURRENT_PASSWORD_WRONG)
 
 
 class TestLogScreen:

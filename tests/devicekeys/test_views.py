@@ -8,14 +8,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
+from api.models import AppRegistration, AppToken
+from audit.models import AuditEntry
 from devicekeys import rules, services
 from devicekeys.models import DeviceKey
 from devicekeys.rules import Status
+from notifications.models import Notification
 from tests.conftest import SETUP
+from tests.devicekeys.browser import HOME, browser, enter_key, sign_in
 
 LIST = reverse("devicekeys:key-list")
 ISSUE = reverse("devicekeys:key-issue")
@@ -413,51 +418,179 @@ def test_stop_then_unstop_from_the_list_without_mail(
     assert mailoutbox == []
 
 
-def test_a_row_action_works_as_the_page_renders_it(db, admin_a, key_a, users_a, issue_key):
-    """The 停止 button of a row, submitted with the fields the page gave it (the CSRF
-    token enforced), stops that key and comes back to the same list page."""
+def test_a_row_action_is_a_link_to_its_confirmation_that_comes_back_to_the_same_page(
+    db, admin_a, key_a, users_a, issue_key
+):
+    """The 停止 link of a row opens the confirmation; its form, submitted with the fields
+    the page gave it (the CSRF token enforced), stops that key and comes back to the
+    same list page."""
     for n in range(55):
         issue_key(users_a[1], device_name=f"pc-{n:02d}")
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(admin_a)
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(admin_a)
     listed = f"{LIST}?sort=created&page=1"
-    row = row_of(browser.get(listed).text, "Chrome")
+    row = row_of(admin.get(listed).text, "Chrome")
+    assert "<form" not in row  # nothing in a row changes anything by itself
+    [link] = re.findall(rf'<a href="({re.escape(url("key-stop", key_a))}[^"]*)"', row)
+
+    confirmation = admin.get(html.unescape(link))
+    assert confirmation.status_code == 200
     form = re.search(
-        r'<form method="post" action="([^"]+)" class="inline-form">(.*?)</form>',
-        row[row.index(url("key-stop", key_a)) - 40 :],
+        r'<form method="post" action="([^"]+)" class="card form-card">(.*?)</form>',
+        confirmation.text,
+        re.S,
     )
     assert form.group(1) == url("key-stop", key_a)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[2]))
     assert set(fields) == {"csrfmiddlewaretoken", "next"}
+    key_a.refresh_from_db()
+    assert key_a.status == Status.ACTIVE
 
-    response = browser.post(form.group(1), {k: html.unescape(v) for k, v in fields.items()})
+    response = admin.post(form.group(1), {k: html.unescape(v) for k, v in fields.items()})
     assert response.status_code == 302
     assert response.url == listed
     key_a.refresh_from_db()
     assert key_a.status == Status.STOPPED
 
 
+def test_a_post_from_elsewhere_is_refused_by_csrf(db, admin_a, key_a):
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(admin_a)
+    assert admin.post(url("key-reissue", key_a)).status_code == 403
+    key_a.refresh_from_db()
+    assert key_a.status == Status.ACTIVE and key_a.key == DeviceKey.objects.get().key
+
+
+# action -> (heading, button, what the page says the user loses: registered key, waiting key)
+CONFIRMATIONS = {
+    "key-reissue": (
+        "端末認証キーの再発行確認",
+        "再発行する",
+        "このキーを登録した端末からはご利用できなくなります。"
+        "新しい端末認証キーをその端末で入力するまで、ログインできません。",
+        "メールで通知した今の端末認証キーは使えなくなります。",
+    ),
+    "key-stop": (
+        "端末認証キーの停止確認",
+        "停止する",
+        "このキーを登録した端末（ブラウザやアプリ）からはご利用できなくなります。",
+        "このキーは端末で登録できなくなります。",
+    ),
+    "key-unstop": (
+        "端末認証キーの停止解除確認",
+        "停止を解除する",
+        "このキーを登録した端末から再びご利用できるようになります。",
+        "このキーを端末で登録できるようになります。",
+    ),
+    "key-delete": (
+        "端末認証キーの削除確認",
+        "削除する",
+        "端末認証キーを削除すると登録した端末からご利用できなくなります。",
+        "端末認証キーを削除すると登録した端末からご利用できなくなります。",
+    ),
+}
+QUESTIONS = {
+    "key-reissue": "「Chrome」（taro-a）の端末認証キーを再発行してよろしいですか？",
+    "key-stop": "「Chrome」（taro-a）の端末認証キーを停止してよろしいですか？",
+    "key-unstop": "「Chrome」（taro-a）の端末認証キーの停止を解除してよろしいですか？",
+    "key-delete": "「Chrome」（taro-a）の端末認証キーを削除してよろしいですか？",
+}
+
+
+def state_of_everything() -> dict:
+    """What a confirmation page must leave as it is: keys, app sign-ins and their
+    tokens, sessions, ログ管理 and the mail outbox."""
+    return {
+        "keys": list(DeviceKey.objects.values().order_by("pk")),
+        "apps": list(AppRegistration.objects.values().order_by("pk")),
+        "tokens": list(AppToken.objects.values().order_by("pk")),
+        "sessions": sorted(Session.objects.values_list("session_key", flat=True)),
+        "log": AuditEntry.objects.count(),
+        "mail": Notification.objects.count(),
+    }
+
+
+@pytest.mark.parametrize("action", list(CONFIRMATIONS))
+@pytest.mark.parametrize("registered", [True, False], ids=["registered", "waiting"])
+def test_each_confirmation_names_the_device_and_what_is_lost_and_changes_nothing(
+    admin_client_a, key_a, register_key, action, registered, mailoutbox
+):
+    if registered:
+        register_key(key_a)
+    if action == "key-unstop":
+        services.device_key_stop(contract=key_a.contract, key=key_a, actor=SETUP)
+    before = state_of_everything()
+
+    response = admin_client_a.get(url(action, key_a), {"next": f"{LIST}?page=1"})
+
+    page = response.text
+    heading, button, lost_registered, lost_waiting = CONFIRMATIONS[action]
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    assert f"<h1>{heading}</h1>" in page
+    assert QUESTIONS[action] in page
+    assert (lost_registered if registered else lost_waiting) in page
+    assert re.search(r"<dt>ログインID</dt><dd>taro-a</dd>", page)
+    assert re.search(rf'<button type="submit" class="[^"]*">{button}</button>', page)
+    assert f'<a href="{LIST}?page=1" class="button">戻る</a>' in page
+    assert f'name="next" value="{LIST}?page=1"' in page
+    assert state_of_everything() == before
+    assert mailoutbox == []
+
+
+def test_the_reissue_confirmation_says_where_the_new_key_goes(admin_client_a, key_a):
+    page = admin_client_a.get(url("key-reissue", key_a)).text
+    assert (
+        "新しい端末認証キーは taro-a のメールアドレス（taro-a@example.jp）に通知されます。" in page
+    )
+
+
+def test_the_stop_confirmation_says_no_mail_goes(admin_client_a, key_a):
+    assert "利用者へのメール通知はありません。" in admin_client_a.get(url("key-stop", key_a)).text
+
+
+def test_the_confirmation_page_shows_device_names_escaped(admin_client_a, users_a, issue_key):
+    key = issue_key(users_a[0], device_name="<b>PC</b>")
+    page = admin_client_a.get(url("key-reissue", key)).text
+    assert "「&lt;b&gt;PC&lt;/b&gt;」（taro-a）" in page
+    assert "<b>PC</b>" not in page
+
+
+def test_a_signed_in_device_keeps_working_until_the_stop_is_confirmed(
+    admin_client_a, users_a, key_a
+):
+    chrome = browser()
+    sign_in(chrome, "taro-a")
+    assert enter_key(chrome, key_a.key).url == HOME
+
+    admin_client_a.get(url("key-stop", key_a))
+    assert chrome.get(HOME).status_code == 200
+
+    admin_client_a.post(url("key-stop", key_a))
+    refused = chrome.get(HOME)
+    assert refused.status_code == 403
+    assert "管理者によって利用停止にされました" in refused.text
+
+
 @pytest.mark.parametrize("action", ["key-stop", "key-unstop"])
 def test_an_invalid_key_cannot_be_stopped_or_unstopped_and_says_why(admin_client_a, key_a, action):
     DeviceKey.objects.filter(pk=key_a.pk).update(status=Status.INVALID)
-    response = admin_client_a.post(url(action, key_a))
-    assert response.status_code == 302
-    page = admin_client_a.get(LIST).text
-    assert "無効になった端末認証キーは再発行してください。" in messages_of(page)
+    for method in ("get", "post"):
+        response = getattr(admin_client_a, method)(url(action, key_a))
+        assert response.status_code == 302
+        assert response.url == LIST
+        page = admin_client_a.get(LIST).text
+        assert "無効になった端末認証キーは再発行してください。" in messages_of(page)
     key_a.refresh_from_db()
     assert key_a.status == Status.INVALID
-
-
-@pytest.mark.parametrize("action", ["key-reissue", "key-stop", "key-unstop"])
-def test_actions_change_nothing_on_get(admin_client_a, key_a, action):
-    assert admin_client_a.get(url(action, key_a)).status_code == 405
-    key_a.refresh_from_db()
-    assert key_a.status == Status.ACTIVE
 
 
 def test_actions_return_only_to_the_list(admin_client_a, key_a):
     response = admin_client_a.post(url("key-stop", key_a), {"next": "https://evil.example/"})
     assert response.url == LIST
+    page = admin_client_a.get(url("key-unstop", key_a), {"next": "https://evil.example/"}).text
+    assert f'<input type="hidden" name="next" value="{LIST}">' in page
+    assert f'<a href="{LIST}" class="button">戻る</a>' in page
 
 
 # --- 削除 ------------------------------------------------------------------------------
@@ -466,8 +599,9 @@ def test_actions_return_only_to_the_list(admin_client_a, key_a):
 def test_delete_confirmation_shows_the_key_and_the_guides_warning(admin_client_a, key_a):
     page = admin_client_a.get(url("key-delete", key_a)).text
     assert "端末認証キーの削除確認" in page
-    assert "以下の端末認証キーを削除してよろしいですか？" in page
+    assert "「Chrome」（taro-a）の端末認証キーを削除してよろしいですか？" in page
     assert "端末認証キーを削除すると登録した端末からご利用できなくなります。" in page
+    assert "削除した端末認証キーはもとに戻せません。" in page
     for label, value in [
         ("端末名", "Chrome"),
         ("ステータス", "利用中"),
@@ -504,7 +638,10 @@ def test_stop_every_key_of_one_login_id(admin_client_a, users_a, issue_key):
 
     confirm = admin_client_a.get(stop_all).text
     assert "利用中の端末認証キー2件をすべて停止します" in confirm
+    assert "停止した端末認証キーを登録した端末からはご利用できなくなります。" in confirm
+    assert "利用者へのメール通知はありません。" in confirm
     assert "taro-pc" in confirm and "hana-pc" not in confirm
+    assert set(DeviceKey.objects.values_list("status", flat=True)) == {"active"}
 
     response = admin_client_a.post(stop_all)
     assert response.url == f"{LIST}?login_id=taro-a"
@@ -525,7 +662,7 @@ def test_the_stop_all_button_needs_one_exact_login_id(admin_client_a, key_a):
 
 @pytest.mark.parametrize(
     ("action", "method"),
-    [(action, "post") for action in KEY_ACTIONS] + [("key-rename", "get"), ("key-delete", "get")],
+    [(action, method) for action in KEY_ACTIONS for method in ("get", "post")],
 )
 def test_another_contracts_key_is_404_and_unchanged(admin_client_a, key_b, action, method):
     before = DeviceKey.objects.values().get(pk=key_b.pk)
@@ -560,15 +697,18 @@ def test_the_other_administrator_sees_only_their_keys(client, admin_b, key_a, ke
     [
         LIST,
         ISSUE,
-        "devicekeys:key-rename",
-        "devicekeys:key-delete",
+        *(f"devicekeys:{action}" for action in KEY_ACTIONS),
     ],
 )
-def test_a_user_id_gets_403_and_a_visitor_the_sign_in_page(client, key_a, users_a, target):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_user_id_gets_403_and_a_visitor_the_sign_in_page(key_a, users_a, target, method):
     address = reverse(target, args=[key_a.pk]) if target.startswith("devicekeys:") else target
-    assert client.get(address).status_code == 302
-    client.force_login(users_a[0])
-    assert client.get(address).status_code == 403
+    before = state_of_everything()["keys"]
+    assert getattr(Client(), method)(address).status_code == 302
+    user_id = Client()
+    user_id.force_login(users_a[0])
+    assert getattr(user_id, method)(address).status_code in {403, 405}
+    assert state_of_everything()["keys"] == before
 
 
 def test_the_limit_constant_is_the_guides(db):

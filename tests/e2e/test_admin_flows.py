@@ -5,6 +5,7 @@ bars follow the task worker."""
 import pytest
 from playwright.sync_api import expect
 
+from api.registrations import app_registration_create
 from csvimport import services as csv_services
 from tests.e2e.browsing import (
     ProgressRequests,
@@ -100,13 +101,31 @@ def test_a_user_id_is_edited_and_deleted(page, admin_a, users_a, mailoutbox):
     page.get_by_role("link", name="削除 taro-a").click()
     expect(page.get_by_role("heading", name="利用者ID情報削除 確認")).to_be_visible()
     expect(page.locator("dl.summary")).to_contain_text("課長")
-    check_page(page)
+    expect(page.get_by_role("alert")).to_contain_text(
+        "ログインID「taro-a」ではログインできなくなり"
+    )
+    check_page(page, screenshot="user-delete-confirm")
     page.get_by_role("button", name="削除する").click()
 
     expect(message(page)).to_have_text("利用者ID「taro-a」を削除しました。")
     expect(page.get_by_role("row", name="taro-a")).to_have_count(0)
     expect(page.get_by_role("row", name="hana-a")).to_be_visible()
     assert [mail.to for mail in mailoutbox] == [["taro-a@example.jp"]] * 2  # changed, deleted
+
+
+def test_a_login_id_is_signed_out_everywhere_after_a_confirmation(page, admin_a, users_a):
+    hana = users_a[1]
+    app_registration_create(
+        contract=hana.contract, user=hana, client="ios", device_name="hana iPhone"
+    )
+    sign_in(page, "admin-a")
+    page.goto(f"/console/users/{hana.pk}/apps/")
+    page.get_by_role("link", name="全端末からサインアウト").click()
+    expect(page.get_by_role("heading", name="全端末からサインアウト 確認")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("hana iPhone（iOSアプリ）")
+    check_page(page, screenshot="sign-out-everywhere-confirm")
+    page.get_by_role("button", name="サインアウトする").click()
+    expect(message(page)).to_have_text("「hana-a」を全端末からサインアウトしました（アプリ1件）。")
 
 
 STAFF_CSV = (

@@ -152,7 +152,8 @@ def test_stop_locks_a_lost_phone_out_of_the_storage_service(
     page.goto("/console/device-keys/")
     row = page.get_by_role("row", name="taroのiPhone")
     expect(row).to_contain_text("iOSアプリ")
-    row.get_by_role("button", name="停止 taroのiPhone").click()
+    row.get_by_role("link", name="停止 taroのiPhone").click()
+    page.get_by_role("button", name="停止する").click()
     expect(message(page)).to_contain_text("端末認証キーを停止しました")
     stopped_at = time.monotonic()
 
@@ -170,7 +171,10 @@ def test_stop_locks_a_lost_phone_out_of_the_storage_service(
 
     # 停止解除: the same token opens the service again.
     page.goto("/console/device-keys/")
-    page.get_by_role("row", name="taroのiPhone").get_by_role("button", name="停止解除").click()
+    page.get_by_role("row", name="taroのiPhone").get_by_role(
+        "link", name="停止解除 taroのiPhone"
+    ).click()
+    page.get_by_role("button", name="停止を解除する").click()
     expect(message(page)).to_contain_text("停止を解除しました")
     time.sleep(CACHE_SECONDS)
     assert download() == 200

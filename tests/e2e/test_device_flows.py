@@ -71,18 +71,37 @@ def test_a_key_is_issued_renamed_reissued_stopped_unstopped_and_deleted(
     name_input.press("Escape")
     expect(row.locator("[data-device-name]")).to_have_text("経理部のPC")
 
-    row.get_by_role("button", name="再発行").click()
+    # 再発行: a confirmation names the device, the login ID and what the user loses.
+    row.get_by_role("link", name="再発行 経理部のPC").click()
+    expect(page.get_by_role("heading", name="端末認証キーの再発行確認")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(
+        "「経理部のPC」（taro-a）の端末認証キーを再発行してよろしいですか？"
+    )
+    expect(page.get_by_role("alert")).to_contain_text(
+        "新しい端末認証キーは taro-a のメールアドレス（taro-a@example.jp）に通知されます。"
+    )
+    check_page(page, screenshot="key-reissue-confirm")
+    page.get_by_role("link", name="戻る").click()  # nothing changed
+    expect(row.locator("code.device-key")).to_have_text(issued)
+    row.get_by_role("link", name="再発行 経理部のPC").click()
+    page.get_by_role("button", name="再発行する").click()
     expect(message(page)).to_contain_text("「経理部のPC」の端末認証キーを再発行し")
     reissued = key_from_mail(mailoutbox[-1])
     assert reissued != issued
     expect(row.locator("code.device-key")).to_have_text(reissued)
 
-    row.get_by_role("button", name="停止 経理部のPC").click()
+    row.get_by_role("link", name="停止 経理部のPC").click()
+    expect(page.get_by_role("heading", name="端末認証キーの停止確認")).to_be_visible()
+    check_page(page, screenshot="key-stop-confirm")
+    page.get_by_role("button", name="停止する").click()
     expect(message(page)).to_contain_text("端末認証キーを停止しました")
     expect(row.locator(".status")).to_have_text("■利用停止")
     check_page(page)
 
-    row.get_by_role("button", name="停止解除").click()
+    row.get_by_role("link", name="停止解除 経理部のPC").click()
+    expect(page.get_by_role("heading", name="端末認証キーの停止解除確認")).to_be_visible()
+    check_page(page, screenshot="key-unstop-confirm")
+    page.get_by_role("button", name="停止を解除する").click()
     expect(message(page)).to_contain_text("停止を解除しました")
     expect(row.locator(".status")).to_have_text("●利用中")
 
@@ -92,7 +111,7 @@ def test_a_key_is_issued_renamed_reissued_stopped_unstopped_and_deleted(
         "端末認証キーを削除すると登録した端末からご利用できなくなります。"
     )
     expect(page.locator("dl.summary")).to_contain_text(reissued)
-    check_page(page)
+    check_page(page, screenshot="key-delete-confirm")
     page.get_by_role("button", name="削除する").click()
     expect(message(page)).to_have_text("「経理部のPC」（taro-a）の端末認証キーを削除しました。")
     expect(page.get_by_role("row", name="経理部のPC")).to_have_count(0)
@@ -129,7 +148,8 @@ def test_a_user_registers_a_key_and_is_shut_out_when_it_is_stopped(
     row = admin.get_by_role("row", name="taro-a")
     expect(row.locator("code.device-key")).to_have_text("******" + key[-2:])
     expect(row).not_to_contain_text("未登録")
-    row.get_by_role("button", name=re.compile("^停止 ")).click()
+    row.get_by_role("link", name=re.compile("^停止 ")).click()
+    admin.get_by_role("button", name="停止する").click()
     expect(row.locator(".status")).to_have_text("■利用停止")
 
     # taro-a's next click ends the session, with the reason.
@@ -142,7 +162,8 @@ def test_a_user_registers_a_key_and_is_shut_out_when_it_is_stopped(
     check_page(phone)
 
     # 停止解除: the same phone signs in again with its password alone.
-    row.get_by_role("button", name="停止解除").click()
+    row.get_by_role("link", name=re.compile("^停止解除 ")).click()
+    admin.get_by_role("button", name="停止を解除する").click()
     expect(row.locator(".status")).to_have_text("●利用中")
     sign_in(phone, "taro-a")
     expect(phone.get_by_role("heading", name="ホーム")).to_be_visible()

@@ -217,6 +217,8 @@ def test_every_page_is_in_one_language(
     hanas_app, _tokens = app_registration_create(
         contract=contract, user=hana, client="ios", device_name="hana iPhone"
     )
+    walk.visit(page, f"/console/users/{hana.pk}/delete/", "user delete, with keys and an app")
+    walk.visit(page, f"/console/users/{hana.pk}/sign-out/", "sign out everywhere, with an app")
     walk.visit(page, f"/console/users/{hana.pk}/apps/", "app sign-ins of a login ID")
     walk.visit(page, f"/console/users/{hana.pk}/apps/{hanas_app.pk}/end/", "end an app sign-in")
     walk.send(page, "app sign-ins, one ended", {})
@@ -250,6 +252,9 @@ def test_every_page_is_in_one_language(
     walk.visit(page, f"{keys}/{registered.pk}/rename/", "key rename")
     walk.send(page, "key rename, errors", {"device_name": ""})
     walk.visit(page, f"{keys}/{registered.pk}/delete/", "key delete")
+    walk.visit(page, f"{keys}/{registered.pk}/reissue/", "key reissue")
+    walk.visit(page, f"{keys}/{registered.pk}/stop/", "key stop")
+    walk.visit(page, f"{keys}/{stopped.pk}/unstop/", "key unstop")
     walk.visit(page, f"{keys}/users/{hana.pk}/stop/", "stop every key of a login ID")
     walk.visit(page, f"{keys}/access/", "access settings")
     walk.visit(page, "/console/logs/", "audit log")

@@ -73,10 +73,13 @@ def test_guessing_the_current_password_is_throttled_like_a_sign_in(users_a):
     taro.refresh_from_db()
     assert taro.check_password(PASSWORD)
     assert sign_in(browser(), "taro-a").status_code == 429
-    # ログ管理, under the login ID's contract; and no password kept by the throttle.
-    failed = AuditEntry.objects.filter(action=Action.SIGN_IN_FAILED, target="taro-a")
+    # ログ管理, under the login ID's contract and by taro-a (現在のパスワード誤り, not a
+    # failed sign-in); and no password kept by the throttle.
+    failed = AuditEntry.objects.filter(action=Action.CURRENT_PASSWORD_WRONG, target="taro-a")
     assert failed.count() >= settings.AXES_FAILURE_LIMIT
-    assert {entry.contract_id for entry in failed} == {taro.contract_id}
+    assert {(entry.contract_id, entry.actor_login_id) for entry in failed} == {
+        (taro.contract_id, "taro-a")
+    }
     assert entries(Action.SIGN_IN_THROTTLED) >= 1
     kept = repr(list(AccessAttempt.objects.values()))
     assert "Guess" not in kept and PASSWORD not in kept and NEW_PASSWORD not in kept

@@ -166,7 +166,12 @@ def test_a_wrong_password_counts_as_a_failed_sign_in_and_locks_alike(admin_a, cl
     wrong = confirm_with_password(browser, EMAIL_PAGE, password="Guess1x7Q")
     assert wrong.status_code == 200 and "現在のパスワードが正しくありません。" in wrong.text
     assert SignInFailures.objects.get(user=admin_a).failures == 1
-    assert AuditEntry.objects.filter(action=Action.SIGN_IN_FAILED, target="admin-a").count() == 1
+    [wrong] = AuditEntry.objects.filter(action=Action.CURRENT_PASSWORD_WRONG)
+    assert (wrong.actor_login_id, wrong.target, wrong.changes) == (
+        "admin-a",
+        "admin-a",
+        {"page": ["", "twostep:confirm"]},
+    )
     for n in range(settings.AXES_FAILURE_LIMIT - 1):
         locked = confirm_with_password(browser, EMAIL_PAGE, password=f"Guess{n}y7Q")
     assert locked.status_code == 429
