@@ -3,7 +3,9 @@ and requests-oauthlib register an app with its key, refresh the access token whe
 expires, and are refused the refresh (invalid_grant) once the key is 停止. authlib
 also configures itself from the RFC 8414 document."""
 
+import math
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -23,17 +25,23 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LIFETIME = 1  # API_ACCESS_TOKEN_SECONDS here
 
 
-def wait_out():
+def wait_out(clock):
     """Past the access token's expiry as the clients count it (oauthlib rounds the
-    time it was given to the second)."""
-    time.sleep(LIFETIME + 1)
+    time it was given to the second); the clock runs on from there (stopped to the
+    end, it left a live-server connection to the PostgreSQL test database open)."""
+    clock.move_to(datetime.fromtimestamp(time.time() + LIFETIME + 1, UTC), tick=True)
 
 
 @pytest.fixture
-def server(live_server, settings, users_a):
-    """The live server, its SITE_URL its own address, access tokens of one second."""
+def server(live_server, settings, users_a, time_machine):
+    """The live server, its SITE_URL its own address, access tokens of one second, and
+    the clock (the clients' and the server's) standing at the start of a second until
+    wait_out moves it: the clients count expiry in whole seconds (authlib from
+    int(time.time())), so a request sent a few milliseconds after the grant, across the
+    turn of a second, found the token expired and refreshed it unasked."""
     settings.SITE_URL = live_server.url
     settings.API_ACCESS_TOKEN_SECONDS = LIFETIME
+    time_machine.move_to(datetime.fromtimestamp(math.floor(time.time()) + 1, UTC), tick=False)
     return live_server.url
 
 
@@ -41,7 +49,9 @@ def _stop(key, administrator):
     keys.device_key_stop(contract=administrator.contract, key=key, actor=administrator)
 
 
-def test_authlib_refreshes_on_expiry_and_is_refused_after_stop(server, waiting_key, admin_a):
+def test_authlib_refreshes_on_expiry_and_is_refused_after_stop(
+    server, waiting_key, admin_a, time_machine
+):
     document = requests.get(f"{server}/.well-known/oauth-authorization-server", timeout=5).json()
     AuthorizationServerMetadata(document).validate()  # http is loopback: allowed
     assert document["issuer"] == server
@@ -59,21 +69,21 @@ def test_authlib_refreshes_on_expiry_and_is_refused_after_stop(server, waiting_k
     assert first["expires_in"] == LIFETIME and first["refresh_token"].startswith("azr_")
     assert session.get(server + STATUS, timeout=5).json()["state"] == "active"
 
-    wait_out()
+    wait_out(time_machine)
     assert session.get(server + STATUS, timeout=5).json()["state"] == "active"
     [renewed] = updated  # refreshed once, on its own
     assert renewed["access_token"] != first["access_token"]
     assert renewed["refresh_token"] != first["refresh_token"]
 
     _stop(waiting_key, admin_a)
-    wait_out()
+    wait_out(time_machine)
     with pytest.raises(OAuthError) as refused:
         session.get(server + STATUS, timeout=5)
     assert refused.value.error == "invalid_grant"
 
 
 def test_requests_oauthlib_refreshes_on_expiry_and_is_refused_after_stop(
-    server, waiting_key, admin_a, monkeypatch
+    server, waiting_key, admin_a, monkeypatch, time_machine
 ):
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the live server is http
     token_url = f"{server}/api/oauth/token"
@@ -93,13 +103,13 @@ def test_requests_oauthlib_refreshes_on_expiry_and_is_refused_after_stop(
     )
     assert first["access_token"].startswith("azd_")
 
-    wait_out()
+    wait_out(time_machine)
     assert session.get(server + STATUS, timeout=5).json()["state"] == "active"
     [renewed] = updated
     assert renewed["access_token"] != first["access_token"]
 
     _stop(waiting_key, admin_a)
-    wait_out()
+    wait_out(time_machine)
     with pytest.raises(InvalidGrantError):
         session.get(server + STATUS, timeout=5)
 

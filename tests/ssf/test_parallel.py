@@ -40,7 +40,8 @@ def test_a_worker_process_pushes_a_stop_within_seconds(
     settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
     send_json(storage, "POST", STREAMS, stream_body(receiver.url))
     client.get(JWKS)  # the key file, made before the worker reads it
-    log = (tmp_path / "worker.log").open("w")
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("w")
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -64,7 +65,12 @@ def test_a_worker_process_pushes_a_stop_within_seconds(
         stderr=subprocess.STDOUT,
     )
     try:
-        time.sleep(2)  # the worker is up and polling
+        # Up and polling once it says so: starting Django took 7 to 11 s on a machine
+        # at load 12, beyond any fixed pause, and the wait is not the push's.
+        started = time.monotonic()
+        while "Starting worker" not in log_path.read_text() and worker.poll() is None:
+            assert time.monotonic() - started < 120, log_path.read_text()
+            time.sleep(0.05)
         committed = time.monotonic()
         keys.device_key_stop(contract=admin_a.contract, key=DeviceKey.objects.get(), actor=admin_a)
         while not receiver.received and time.monotonic() - committed < 30:
@@ -73,7 +79,7 @@ def test_a_worker_process_pushes_a_stop_within_seconds(
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    assert receiver.received, (tmp_path / "worker.log").read_text()
+    assert receiver.received, log_path.read_text()
     assert elapsed < 5, elapsed
     (claims,) = receiver.claims(client.get(JWKS).json())
     assert claims["aud"] == storage.api_client.client_id

@@ -10,7 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,14 +182,3 @@ def register(console: str, user, actor, device_name: str = "taroのiPhone") -> t
         contract=user.contract, user=user, actor=actor, device_name=device_name
     )
     return key, sign_in_app(console, user, device_key=key.key)
-
-
-def seconds_until_refused(
-    storage: StorageService, token: str, *, since: float, limit: float
-) -> float:
-    """Ask for the file list every 50 ms until the storage service refuses the token;
-    the seconds from `since` (time.monotonic()) to that refusal."""
-    while storage.files(token) == 200:
-        assert time.monotonic() - since < limit, f"still served after {limit} s"
-        time.sleep(0.05)
-    return time.monotonic() - since
