@@ -15,7 +15,7 @@ from django.utils import translation
 from core import errorpages
 from devicekeys.services import device_key_issue
 from tests.azukeru.test_deployment import ROOT
-from tests.conftest import SETUP
+from tests.conftest import SETUP, login_verified
 from tests.devicekeys.browser import KEY_STEP, browser, enter_key, sign_in
 
 LOGIN = reverse("accounts:login")
@@ -70,6 +70,17 @@ def test_a_form_sent_without_its_token_gets_the_csrf_page(db, language):
     page = assert_page(response, 403, language)
     assert FRAME in page
     assert ("再読み込み" if language == "ja" else "reload") in page
+
+
+@LANGUAGES
+def test_a_page_not_for_this_account_gets_the_403_page(support_staff, language):
+    client = login_verified(in_language(language), support_staff)
+    response = client.get(reverse("accounts:console"))
+    page = response.content.decode()
+    assert response.status_code == 403 and FRAME in page
+    assert f'<html lang="{language}">' in page
+    said = "この画面は表示できません" if language == "ja" else "This page is not available"
+    assert said in page
 
 
 @LANGUAGES
