@@ -357,7 +357,7 @@ SSF_GENERATE_DEVELOPMENT_KEY = not PRODUCTION
 # never in production (a stream could otherwise make the console post into its own
 # network).
 SSF_ALLOW_INSECURE_RECEIVERS = not PRODUCTION and env.bool(
-    "SSF_ALLOW_INSECURE_RECEIVERS", default=DEBUG
+    "SSF_ALLOW_INSECURE_RECEIVERS", default=True
 )
 
 # --- Audit log (audit/) -------------------------------------------------------------
