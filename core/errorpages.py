@@ -86,12 +86,9 @@ RETRY_AFTER = _("%(minutes)d分ほどたってから、もう一度お試しく�
 def error_page(request, status: int, *, title=None, reason=None) -> HttpResponse:
     """The framed page of `status`, in the active language."""
     default_title, default_reason = PAGES.get(status, PAGES[400])
-    context = {
-        "title": title or default_title,
-        "reason": reason or default_reason,
-        "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
-    }
-    context["reason"] = str(context["reason"]) % {"size": context["size"]}
+    if reason is None and status == 413:
+        reason = default_reason % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+    context = {"title": title or default_title, "reason": reason or default_reason}
     return render(request, "error.html", context, status=status)
 
 
