@@ -24,6 +24,16 @@ keepalive = 5
 # (a new database connection each time; docs/PERFORMANCE.md).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
+# The request line (method, address, version). gunicorn's own limit (4094 bytes by
+# default, 8190 at most) would answer a long address, such as a long search typed
+# into the address bar, with its plain-text English 414. 0 lifts it: the console
+# answers an address over core.errorpages.MAX_URL_LENGTH with its own 414 page, in the
+# viewer's language. What bounds the line before gunicorn is the TLS proxy in front
+# (README: nginx's large_client_header_buffers), as for the body.
+limit_request_line = 0
+# A header field (a Referer holding a long address): browsers send at most 4 KiB of
+# Referer, within gunicorn's default of 8190 bytes, kept here.
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 # Addresses of the TLS proxy allowed to set X-Forwarded-* headers.

@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import throttling
 from accounts.models import PROFILE_FIELDS, User
+from accounts.password_validation import MAX_LENGTH as PASSWORD_MAX_LENGTH
+from accounts.selectors import USER_SEARCH_MAX_LENGTH
+from accounts.validators import LOGIN_ID_MAX_LENGTH
 
 ACCOUNT_THROTTLED = "account_throttled"  # the code of the ceiling's error
 
@@ -15,9 +18,11 @@ class SignInForm(AuthenticationForm):
 
     username = forms.CharField(
         label=_("ログインID"),
-        max_length=254,
+        max_length=LOGIN_ID_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+    # No length of its own: a password check takes the account's password as it is
+    # (one set before a rule changed, or by support), and cuts nothing.
     password = forms.CharField(
         label=_("パスワード"),
         strip=False,
@@ -44,6 +49,30 @@ class SignInForm(AuthenticationForm):
         return data
 
 
+class UserSearchForm(forms.Form):
+    """利用者ID一覧's search (GET). A search longer than any field it is compared with
+    is refused beside the box, and the list is shown unsearched."""
+
+    q = forms.CharField(
+        label=_("検索（ログインID・メールアドレス・表示氏名）"),
+        required=False,
+        max_length=USER_SEARCH_MAX_LENGTH,
+        widget=forms.SearchInput(attrs={"id": "user-search"}),
+    )
+
+    def search(self) -> str:
+        return self.cleaned_data["q"] if self.is_valid() else ""
+
+
+def _new_password_input() -> forms.PasswordInput:
+    # maxlength tells the browser the rule's limit; the message when a longer password
+    # is sent anyway is the rule's own (password_validation.LengthValidator), named
+    # once, not a second length check of the form's.
+    return forms.PasswordInput(
+        attrs={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH}
+    )
+
+
 def _model_field(name: str, **overrides):
     """A form field made from the User model field: its label, length and validators."""
     return User._meta.get_field(name).formfield(**overrides)
@@ -60,21 +89,16 @@ class UserForm(forms.Form):
     login_id = _model_field(
         "login_id", help_text=_("半角英数字と記号（@ . _ -）が利用可能です。4～60文字以内")
     )
-    password = forms.CharField(
-        label=_("パスワード"),
-        strip=False,
-        max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password = forms.CharField(label=_("パスワード"), strip=False, widget=_new_password_input())
     password_confirm = forms.CharField(
         label=_("パスワード（確認）"),
         strip=False,
-        max_length=128,
         help_text=_("確認のため再度入力してください。"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        widget=_new_password_input(),
     )
     email = _model_field("email")
-    email_confirm = forms.EmailField(
+    email_confirm = _model_field(
+        "email",
         label=_("メールアドレス（確認）"),
         help_text=_("確認のため再度入力してください。"),
     )

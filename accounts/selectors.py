@@ -47,6 +47,11 @@ USER_SORTS = {
 }
 
 
+# A search of 利用者ID一覧 or of the key issue's picker is at most as long as the
+# longest field it is compared with, the mail address.
+USER_SEARCH_MAX_LENGTH = User._meta.get_field("email").max_length
+
+
 def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
     """利用者ID一覧: the contract's user IDs, searched by login ID, mail address or
     display name, in one of USER_SORTS, each with the number of its device keys.

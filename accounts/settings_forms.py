@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import UserForm
 from accounts.models import User
+from accounts.validators import LOGIN_ID_MAX_LENGTH
 
 
 class EmailChangeForm(forms.Form):
@@ -24,7 +25,7 @@ class EmailChangeForm(forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    login_id = forms.CharField(label=_("ログインID"), max_length=254)
+    login_id = forms.CharField(label=_("ログインID"), max_length=LOGIN_ID_MAX_LENGTH)
 
 
 class PasswordResetForm(forms.Form):

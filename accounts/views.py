@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import selectors, services
 from accounts.auth import axes_username
-from accounts.forms import ACCOUNT_THROTTLED, SignInForm, UserChangeForm, UserForm
+from accounts.forms import ACCOUNT_THROTTLED, SignInForm, UserChangeForm, UserForm, UserSearchForm
 from accounts.guards import administrator_required
 from accounts.models import USERS_PER_CONTRACT, Role, user_field_label
 from accounts.selectors import access_user
@@ -166,7 +166,8 @@ EXPORT_FIELDS = ("login_id", "email", "display_name", "title", "department", "ph
 @administrator_required
 def user_list(request):
     """利用者ID一覧: search, sort, 50 a page, and the count against the limit."""
-    search = request.GET.get("q", "")
+    search_form = UserSearchForm(request.GET)
+    search = search_form.search()
     sort = request.GET.get("sort", "login_id")
     if sort not in selectors.USER_SORTS:
         sort = "login_id"
@@ -177,6 +178,7 @@ def user_list(request):
         "title": _("利用者ID一覧"),
         "page": page,
         "search": search,
+        "search_form": search_form,
         "sort": sort,
         "total": total,
         "limit": USERS_PER_CONTRACT.maximum,

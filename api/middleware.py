@@ -18,10 +18,7 @@ headers) stay: a fixed description, never anything of the request.
 """
 
 from api.errors import JSON, error_for_status, no_store, oauth_error
-
-# Where azukeru/urls.py mounts api.urls, and the well-known documents (RFC 8615) that
-# describe it: machine-read, JSON too.
-API_PREFIXES = ("/api/", "/.well-known/")
+from core.errorpages import API_PREFIXES
 
 
 class ApiEdgeMiddleware:

@@ -27,7 +27,11 @@ if DJANGO_ENV not in {"development", "production"}:
     raise environ.ImproperlyConfigured("DJANGO_ENV must be 'development' or 'production'.")
 PRODUCTION = DJANGO_ENV == "production"
 
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# Off unless a developer turns it on (DEBUG=true): with it, Django answers a missing
+# page with the list of the console's URLs and a failure with its traceback, in place
+# of the console's error pages (core/errorpages.py). `make serve` and the demo run
+# without it.
+DEBUG = env.bool("DEBUG", default=False)
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")  # required: no default in production
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
@@ -35,6 +39,7 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "core.errorpages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +87,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An address too long (414) and the page of every error answered without one
+    # (405, 429, ...), in the viewer's language: core/errorpages.py.
+    "core.errorpages.ErrorPageMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     # After the session limits: a user's request ends here when their device is refused.
     "devicekeys.middleware.DeviceCheckMiddleware",
@@ -349,7 +357,7 @@ SSF_GENERATE_DEVELOPMENT_KEY = not PRODUCTION
 # never in production (a stream could otherwise make the console post into its own
 # network).
 SSF_ALLOW_INSECURE_RECEIVERS = not PRODUCTION and env.bool(
-    "SSF_ALLOW_INSECURE_RECEIVERS", default=DEBUG
+    "SSF_ALLOW_INSECURE_RECEIVERS", default=True
 )
 
 # --- Audit log (audit/) -------------------------------------------------------------

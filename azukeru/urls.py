@@ -57,6 +57,12 @@ admin.site.login = _support_sign_in
 admin.site.has_permission = _support_may_enter
 admin.site.admin_view = _support_only
 
+# The error pages in the viewer's language (core/errorpages.py); 403 is Django's own
+# view with templates/403.html.
+handler400 = "core.errorpages.bad_request"
+handler404 = "core.errorpages.page_not_found"
+handler500 = "core.errorpages.server_error"
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("console/users/import/", include("csvimport.urls")),

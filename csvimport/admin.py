@@ -4,10 +4,12 @@ login IDs and columns only). The file itself, passwords and all, is never shown
 nor read here: the queries leave its column out."""
 
 from django.contrib import admin
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ImportJob
 from core.admin import ReadOnlyAdmin
+from csvimport.format import report_row
 
 
 @admin.register(ImportJob)
@@ -45,13 +47,13 @@ class ImportJobAdmin(ReadOnlyAdmin):
         "lines_checked",
         "users_prepared",
         "users_created",
-        "problems",
+        "report",
         "created_at",
         "started_at",
         "heartbeat_at",
         "finished_at",
     ]
-    readonly_fields = ["id", "file_held"]
+    readonly_fields = ["id", "file_held", "report"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content")
@@ -60,3 +62,13 @@ class ImportJobAdmin(ReadOnlyAdmin):
     def file_held(self, job):
         """Whether the job still holds its file (until it ends), never what it holds."""
         return ImportJob.objects.filter(pk=job.pk, content__isnull=False).exists()
+
+    @admin.display(description=_("エラーの一覧"))
+    def report(self, job):
+        """The report as the administrator reads it, in the reader's language."""
+        rows = (report_row(problem) for problem in job.problems)
+        return format_html_join(
+            "",
+            "<p>{} {} {} {}</p>",
+            ((row["line"], row["login_id"], row["column"], row["message"]) for row in rows),
+        )

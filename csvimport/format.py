@@ -22,6 +22,10 @@ A file that cannot be read at all (empty, too large, binary, in another
 encoding, too many lines) raises FileRejected with a message for the
 administrator; a line that can be read but is wrong becomes a Problem.
 Line numbers are those of the file as an editor shows them, blank lines counted.
+
+Messages are kept untranslated (`says`: the message as the catalogue knows it, and
+its parameters) and put in words when the report is read (`problem_text`), in the
+reader's language: a job's report is stored once and read in either language.
 """
 
 import codecs
@@ -29,8 +33,11 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import password_validation
@@ -92,28 +99,89 @@ HEADER_WORDS = frozenset(
 )
 
 
+def says(message, **params) -> tuple:
+    """A message of a report, untranslated: one part, ((message, params),). Parts
+    are joined by `+`. A parameter that is itself a message (a column's label) is
+    translated with it."""
+    return ((message, params),)
+
+
+def stored_message(parts: tuple) -> list:
+    """Parts as a report stores them (JSON): each message as the catalogue knows it
+    (the Japanese source text, or Django's English), whatever language is active."""
+    with translation.override(None):
+        return [
+            [str(message), {name: _stored_value(value) for name, value in params.items()}]
+            for message, params in parts
+        ]
+
+
+def _stored_value(value):
+    return {"message": str(value)} if isinstance(value, Promise) else value
+
+
+def problem_text(message) -> str:
+    """A stored message in the active language. A report stored before messages were
+    kept untranslated holds the text itself, shown as it was written."""
+    if isinstance(message, str):
+        return message
+    return "".join(_text(text, params) for text, params in message)
+
+
+def report_row(problem: dict) -> dict:
+    """A stored problem as the report shows it, in the active language: 行, ログインID,
+    項目, 内容."""
+    column = problem["column"]
+    return {
+        "line": problem["line"] or "",
+        "login_id": problem["login_id"],
+        "column": str(COLUMN_LABELS[column]) if column else "",
+        "message": problem_text(problem["message"]),
+    }
+
+
+def _text(message: str, params: dict) -> str:
+    if not params:
+        return gettext(message)
+    values = {
+        name: gettext(value["message"]) if isinstance(value, dict) else value
+        for name, value in params.items()
+    }
+    return gettext(message) % values
+
+
 class FileRejected(Exception):
     """The file as a whole cannot be imported; the message says why (and where)."""
 
-    def __init__(self, message, *, line: int | None = None):
-        super().__init__(str(message))
-        self.message = message
+    def __init__(self, message, *, line: int | None = None, **params):
+        self.message = says(message, **params, **({} if line is None else {"line": line}))
         self.line = line
+        super().__init__(problem_text(stored_message(self.message)))
 
 
 @dataclass(frozen=True)
 class Problem:
     """One entry of the report: a line (None: the file as a whole), the login ID
-    written on it, the column (one of COLUMNS, or "" for the whole line) and why.
-    Never a password: callers only ever put a message and a login ID in it."""
+    written on it, the column (one of COLUMNS, or "" for the whole line) and why
+    (parts made by `says`, untranslated). Never a password: callers only ever put a
+    message and a login ID in it."""
 
     line: int | None
     column: str
-    message: str
+    message: tuple
     login_id: str = ""
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "line": self.line,
+            "column": self.column,
+            "message": stored_message(self.message),
+            "login_id": self.login_id,
+        }
+
+    def text(self) -> str:
+        """Why, in the active language."""
+        return problem_text(stored_message(self.message))
 
 
 @dataclass(frozen=True)
@@ -143,7 +211,7 @@ def read(content: bytes, encoding: str = "auto") -> ParsedFile:
     if not content:
         raise FileRejected(_("ファイルが空です。"))
     if len(content) > MAX_BYTES:
-        raise FileRejected(TOO_LARGE % {"size": f"{MAX_BYTES:,}"})
+        raise FileRejected(TOO_LARGE, size=f"{MAX_BYTES:,}")
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRejected(
             _(
@@ -160,8 +228,7 @@ def read(content: bytes, encoding: str = "auto") -> ParsedFile:
     if control := CONTROL.search(text):
         line = _line_of(text, control.start())
         raise FileRejected(
-            _("CSVファイルではありません（%(line)d行目に制御文字があります）。") % {"line": line},
-            line=line,
+            _("CSVファイルではありません（%(line)d行目に制御文字があります）。"), line=line
         )
     return _split(text, used)
 
@@ -196,7 +263,7 @@ def _decode(content: bytes, encoding: str) -> tuple[str, str]:
             "%(line)d行目に%(encoding)sとして読めない文字があります。"
             "文字コードの指定が正しいか確認してください。"
         )
-    raise FileRejected(message % {"line": line, "encoding": ENCODINGS[encoding]}, line=line)
+    raise FileRejected(message, line=line, encoding=ENCODINGS[encoding])
 
 
 # Line ends as the csv module counts them (reader.line_num): CRLF, LF or a lone CR
@@ -236,7 +303,7 @@ def _split(text: str, encoding: str) -> ParsedFile:
                     '%(line)d行目の引用符（"）の使い方が正しくありません。'
                     '項目を " で囲む場合は、項目の中の " を "" と2つ重ねてください。'
                 )
-            raise FileRejected(message % {"line": line_number}, line=line_number) from error
+            raise FileRejected(message, line=line_number) from error
         start, line_number = line_number, reader.line_num + 1
         fields = [value.strip() for value in row]
         if not any(fields):
@@ -249,19 +316,21 @@ def _split(text: str, encoding: str) -> ParsedFile:
         records += 1
         if records > MAX_LINES:
             raise FileRejected(
-                _("1つのファイルに記入できるのは%(max)d行までです。ファイルを分けてください。")
-                % {"max": MAX_LINES}
+                _("1つのファイルに記入できるのは%(max)d行までです。ファイルを分けてください。"),
+                max=MAX_LINES,
             )
         if len(fields) != len(COLUMNS):
             problems.append(
                 Problem(
                     start,
                     "",
-                    _(
-                        "項目の数が%(count)d個です。1行に「ログインID,パスワード,メールアドレス」の"
-                        "3項目をコンマ区切りで記入してください。"
-                    )
-                    % {"count": len(fields)},
+                    says(
+                        _(
+                            "項目の数が%(count)d個です。1行に「ログインID,パスワード,メールアドレス」の"
+                            "3項目をコンマ区切りで記入してください。"
+                        ),
+                        count=len(fields),
+                    ),
                     login_id=reported_login_id(fields[0]),
                 )
             )
@@ -299,8 +368,7 @@ def _too_long(line: int, fields: list[str]) -> list[Problem]:
         Problem(
             line,
             column,
-            FIELD_TOO_LONG
-            % {"column": COLUMN_LABELS[column], "length": f"{len(value):,}", "max": limit},
+            says(FIELD_TOO_LONG, column=COLUMN_LABELS[column], length=f"{len(value):,}", max=limit),
             reported_login_id(fields[0]),
         )
         for column, value in zip(COLUMNS, fields, strict=True)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
@@ -40,7 +41,7 @@ from accounts.selectors import login_ids_taken, user_count
 from audit import services as audit
 from audit.actions import Action
 from csvimport import format as csv_format
-from csvimport.format import FileRejected, ImportLine, Problem
+from csvimport.format import FileRejected, ImportLine, Problem, says
 from notifications.services import notify
 
 # Threads hashing passwords at once. One Argon2 hash with Django's parameters
@@ -118,7 +119,7 @@ def user_import(
     try:
         parsed = csv_format.read(content, encoding)
     except FileRejected as rejected:
-        result = ImportResult(lines=0, problems=[Problem(rejected.line, "", str(rejected))])
+        result = ImportResult(lines=0, problems=[Problem(rejected.line, "", rejected.message)])
         observer.finishing(result)
         return result
     result = ImportResult(lines=parsed.records, dry_run=dry_run, encoding=parsed.encoding)
@@ -165,12 +166,14 @@ def _check_lines(contract, parsed, observer) -> tuple[list[_Candidate], list[Pro
     total = len(parsed.lines)
     for count, line in enumerate(parsed.lines, 1):
         user = services.user_candidate(contract, login_id=line.login_id, email=line.email)
-        errors = services.user_field_errors(user, password=line.password)
+        # The rules' messages in no language: the report keeps them untranslated (says).
+        with translation.override(None):
+            errors = services.user_field_errors(user, password=line.password)
         problems += _problems_of(line, errors)
         if "login_id" not in errors:
             key = user.login_id.lower()
             if key in first_line:
-                message = DUPLICATE_IN_FILE % {"line": first_line[key]}
+                message = says(DUPLICATE_IN_FILE, line=first_line[key])
                 problems.append(Problem(line.line, "login_id", message, line.login_id))
             else:
                 first_line[key] = line.line
@@ -185,14 +188,15 @@ def _check_service(contract, candidates: list[_Candidate], *, lines: int) -> lis
     (the contract's user IDs and the file's lines together)."""
     taken = login_ids_taken(c.user.login_id for c in candidates)
     problems = [
-        Problem(c.line.line, "login_id", str(services.LOGIN_ID_TAKEN), c.line.login_id)
+        Problem(c.line.line, "login_id", says(services.LOGIN_ID_TAKEN), c.line.login_id)
         for c in candidates
         if c.user.login_id.lower() in taken
     ]
     existing = user_count(contract)
     if existing + lines > USERS_PER_CONTRACT.maximum:
         values = {"existing": existing, "room": USERS_PER_CONTRACT.room(existing), "lines": lines}
-        problems.append(Problem(None, "", USERS_PER_CONTRACT.rule + LIMIT_EXCEEDED % values))
+        rule = says(USERS_PER_CONTRACT.rule_text, limit=USERS_PER_CONTRACT.maximum)
+        problems.append(Problem(None, "", rule + says(LIMIT_EXCEEDED, **values)))
     return problems
 
 
@@ -208,7 +212,7 @@ def _create(candidates: list[_Candidate]) -> list[Problem]:
         if not taken:
             raise
         return [
-            Problem(c.line.line, "login_id", str(services.LOGIN_ID_TAKEN), c.line.login_id)
+            Problem(c.line.line, "login_id", says(services.LOGIN_ID_TAKEN), c.line.login_id)
             for c in candidates
             if c.user.login_id.lower() in taken
         ]
@@ -226,13 +230,13 @@ def _problems_of(line: ImportLine, errors: dict[str, list[ValidationError]]) -> 
     return problems
 
 
-def _message(error: ValidationError, password: str) -> str:
+def _message(error: ValidationError, password: str) -> tuple:
     """The error's message, with any quoted part of the password masked."""
     params = dict(error.params or {})
     for name, value in params.items():
         if isinstance(value, str) and value and value.lower() in password.lower():
             params[name] = "*" * len(value)
-    return str(error.message % params if params else error.message)
+    return says(error.message, **params)
 
 
 def _report_order(problem: Problem):

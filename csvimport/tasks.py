@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from functools import partial
 
 from django.db import DatabaseError, IntegrityError, OperationalError, connections, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
@@ -135,7 +135,7 @@ def import_job_run(*, job_id: int) -> str:
     content, job.content = bytes(job.content), None
     progress = _JobProgress(job_id)
     try:
-        with _Heartbeat(job_id), translation.override(job.language):
+        with _Heartbeat(job_id):
             result = user_import(
                 contract=job.contract,
                 actor=job.actor or WORKER,

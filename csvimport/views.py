@@ -79,7 +79,7 @@ def user_import_job(request, pk):
     context = {
         "title": _("CSVインポート"),
         "job": job,
-        "problems": [_report_row(problem) for problem in job.problems],
+        "problems": [csv_format.report_row(problem) for problem in job.problems],
     }
     return render(request, "csvimport/user_import_job.html", context)
 
@@ -110,7 +110,7 @@ def user_import_report(request, pk):
     """The report of a job as CSV: 行, ログインID, 項目, 内容 (never a password)."""
     job = access_import_job(request.contract, pk)
     header = [_("行"), _("ログインID"), _("項目"), _("内容")]
-    rows = (_report_row(problem).values() for problem in job.problems)
+    rows = (csv_format.report_row(problem).values() for problem in job.problems)
     return csv_download(f"user_import_report_{job.pk}.csv", header, rows)
 
 
@@ -121,13 +121,3 @@ def user_import_template(request):
     response = HttpResponse(csv_format.template(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="user_import_template.csv"'
     return response
-
-
-def _report_row(problem: dict) -> dict:
-    column = problem["column"]
-    return {
-        "line": problem["line"] or "",
-        "login_id": problem["login_id"],
-        "column": str(csv_format.COLUMN_LABELS[column]) if column else "",
-        "message": problem["message"],
-    }

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.guards import administrator_required
-from accounts.selectors import access_user
+from accounts.selectors import USER_SEARCH_MAX_LENGTH, access_user
 from core.exceptions import LimitReached
 from devicekeys import rules
 from devicekeys.exceptions import InvalidTransition
@@ -148,6 +148,7 @@ def key_issue(request):
         "user_total": user_total,
         "offer_search": user_total > SEARCH_USERS_FROM or bool(search),
         "search": search,
+        "search_max_length": USER_SEARCH_MAX_LENGTH,
         "selected": str(form["user"].value() or ""),
         "key_count": key_count,
         "key_limit": rules.KEY_LIMIT,

@@ -1,11 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticToken
+
+# The longest code: a recovery code (an authenticator app's is 6 digits).
+CODE_MAX_LENGTH = StaticToken._meta.get_field("token").max_length
 
 
 def _code_field(label, help_text=""):
     return forms.CharField(
         label=label,
-        max_length=32,
+        max_length=CODE_MAX_LENGTH,
         help_text=help_text,
         widget=forms.TextInput(
             attrs={

@@ -5,6 +5,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -98,6 +100,19 @@ def test_gunicorn_serves_the_login_page_with_csp(gunicorn_server):
     assert "ログインID" in body
     with urllib.request.urlopen(f"{gunicorn_server}/static/css/console.css", timeout=10) as css:  # noqa: S310
         assert css.status == 200
+
+
+def test_gunicorn_hands_a_10000_character_search_to_the_consoles_414_page(gunicorn_server):
+    """gunicorn's own limit would answer with its plain-text English 414
+    (gunicorn.conf.py lifts it); the console answers with its page."""
+    search = urllib.parse.urlencode({"q": "検索" * 5_000})
+    request = urllib.request.Request(f"{gunicorn_server}/console/users/?{search}")  # noqa: S310
+    request.add_header("Cookie", "django_language=en")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+    assert refused.value.code == 414
+    body = refused.value.read().decode()
+    assert '<html lang="en">' in body and "The address is too long" in body
 
 
 WARM_UP_CHECK = """

@@ -46,3 +46,24 @@ def test_support_changes_nothing_there(client, support_staff, admin_a):
     assert client.post(reverse("admin:accounts_importjob_delete", args=[job.pk])).status_code == 403
     job.refresh_from_db()
     assert (job.status, job.file_name) == (ImportStatus.RUNNING, "staff.csv")
+
+
+def test_support_reads_the_report_in_words_in_their_language(client, support_staff, admin_a):
+    problem = {
+        "line": 4,
+        "column": "password",
+        "login_id": "kato01",
+        "message": [
+            ["パスワードに一般的な英単語（%(word)s）を含めることはできません。", {"word": "****"}]
+        ],
+    }
+    job = a_job(admin_a.contract, admin_a, problems=[problem])
+    login_verified(client, support_staff)
+    change = reverse("admin:accounts_importjob_change", args=[job.pk])
+    assert "4 kato01 パスワード パスワードに一般的な英単語（****）を含めることはできません。" in (
+        client.get(change).text
+    )
+    client.cookies["django_language"] = "en"
+    page = client.get(change).text
+    assert "4 kato01 Password A password must not contain a common English word (****)." in page
+    assert "%(word)s" not in page

@@ -32,7 +32,7 @@ def report(result) -> list[tuple]:
 
 
 def messages(result) -> str:
-    return "\n".join(p.message for p in result.problems)
+    return "\n".join(p.text() for p in result.problems)
 
 
 GOOD_IDS = sorted(login_id for login_id, _password, _email in GOOD)
@@ -152,7 +152,7 @@ class TestInvalidLines:
         [problem] = result.problems
         assert (problem.line, problem.column) == (3, column)  # the blank line counts
         assert problem.login_id == line.split(",")[0]
-        assert words in problem.message
+        assert words in problem.text()
         assert imported(contract_a) == []
 
     def test_every_bad_line_is_reported_at_once_in_file_order(self, contract_a):

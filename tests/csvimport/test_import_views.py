@@ -222,10 +222,47 @@ class TestEndToEnd:
         assert job.status == "rejected"
         assert "バイナリデータ" in admin_client_a.get(job_urls(job)["job"]).text
 
-    def test_the_report_follows_the_administrators_language(self, uploaded, admin_client_a):
+    def test_the_report_is_in_the_language_of_whoever_reads_it(self, uploaded, admin_client_a):
+        """Uploaded in Japanese, read in English: the page and the CSV report alike;
+        and back in Japanese, the same job in Japanese."""
+        job = uploaded(
+            csv_bytes([GOOD[0], ("kato01", "Zq9house7X", "kato@example.jp"), ("x" * 61, "a", "b")])
+        )
+        urls = job_urls(job)
         admin_client_a.cookies["django_language"] = "en"
-        job = uploaded(csv_bytes(["solo"]))
-        assert job.language == "en"
+        page = admin_client_a.get(urls["job"]).text
+        assert "common English word (*****)" in page
+        assert "Login ID is too long (61 characters). Write at most 60" in page
+        rows = csv_rows(admin_client_a.get(urls["report"]))
+        assert rows[0] == ["Line", "Login ID", "Field", "Content"]
+        assert "common English word (*****)" in rows[1][3]
+        assert not any("パスワード" in cell or "ログインID" in cell for row in rows for cell in row)
+
+        admin_client_a.cookies["django_language"] = "ja"
+        page = admin_client_a.get(urls["job"]).text
+        assert "パスワードに一般的な英単語（*****）を含めることはできません。" in page
+        assert "ログインIDが長すぎます（61文字）。60文字以内で記入してください。" in page
+
+    def test_a_file_refused_whole_is_told_in_the_readers_language(self, uploaded, admin_client_a):
+        job = uploaded(b"a,b,c\r\n\x01,x,y\r\n")
+        admin_client_a.cookies["django_language"] = "en"
+        page = admin_client_a.get(job_urls(job)["job"]).text
+        assert "This is not a CSV file (line 2 has control characters)." in page
+
+    def test_a_report_stored_in_words_before_stays_readable(self, admin_client_a, contract_a):
+        job = ImportJob.objects.create(
+            contract=contract_a,
+            status=ImportStatus.REJECTED,
+            problems=[{"line": 3, "column": "login_id", "login_id": "old-1", "message": "旧形式"}],
+        )
+        admin_client_a.cookies["django_language"] = "en"
+        assert "旧形式" in admin_client_a.get(job_urls(job)["job"]).text
+        assert csv_rows(admin_client_a.get(job_urls(job)["report"]))[1] == [
+            "3",
+            "old-1",
+            "Login ID",
+            "旧形式",
+        ]
 
 
 class TestOneImportAtATime:

@@ -123,7 +123,7 @@ def test_the_csv_reader_refuses_an_over_long_field_at_its_line(contract_a, looku
         ]
     )
     result = user_import(contract=contract_a, actor=SETUP, content=content, dry_run=True)
-    too_long = [(p.line, p.column) for p in result.problems if "長すぎます" in p.message]
+    too_long = [(p.line, p.column) for p in result.problems if "長すぎます" in p.text()]
     assert too_long == [(2, "password"), (3, "login_id")]
     assert all(len(p.login_id) <= 61 for p in result.problems)  # the report stays small
     assert lookups() <= 32 * len(password_validation.common_word_lengths())  # line 1 only

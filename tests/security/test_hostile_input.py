@@ -199,7 +199,7 @@ def test_the_csv_reader_reads_or_refuses_any_file_naming_only_its_lines(content,
         assert parsed.encoding in ("utf-8", "cp932")
         named = [line.line for line in parsed.lines]
         for problem in parsed.problems:
-            named += [problem.line, *lines_named(problem.message)]
+            named += [problem.line, *lines_named(problem.text())]
     assert all(1 <= line <= lines_of(content) for line in named), named
 
 
@@ -241,7 +241,7 @@ def test_a_file_with_any_bad_line_creates_no_user(contract_a, line, at, file_enc
     else:  # the line was blank, or read as a right line of its own
         assert result.created == created == result.lines >= len(GOOD)
     for problem in result.problems:
-        named = [problem.line or 1, *lines_named(problem.message)]
+        named = [problem.line or 1, *lines_named(problem.text())]
         assert all(1 <= n <= lines_of(content) for n in named), problem
 
 

@@ -151,6 +151,12 @@ FILLERS = {
 }
 
 
+def filled_url(name, kwargs, contract, make_user) -> str:
+    """The URL of pattern `name` with each id filled by a new object of `contract`."""
+    objects = {kwarg: FILLERS[(name, kwarg)](contract, make_user) for kwarg in kwargs}
+    return reverse(name, kwargs={kwarg: obj.pk for kwarg, obj in objects.items()})
+
+
 def test_every_id_pattern_is_known():
     unknown = [
         (name, kwarg)
@@ -277,9 +283,7 @@ def test_every_post_needs_the_csrf_token(name, route, kwargs, admin_a, contract_
 def test_every_page_carries_the_security_headers(
     name, route, kwargs, admin_client_a, contract_a, make_user
 ):
-    objects = {kwarg: FILLERS[(name, kwarg)](contract_a, make_user) for kwarg in kwargs}
-    url = reverse(name, kwargs={kwarg: obj.pk for kwarg, obj in objects.items()})
-    response = admin_client_a.get(url)
+    response = admin_client_a.get(filled_url(name, kwargs, contract_a, make_user))
     assert response.status_code != 500
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

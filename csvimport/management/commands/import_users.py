@@ -98,7 +98,7 @@ def _report(result: ImportResult) -> str:
         where = f"line {problem.line}" if problem.line else "file"
         column = f" [{csv_format.COLUMN_LABELS[problem.column]}]" if problem.column else ""
         login_id = f" {problem.login_id}" if problem.login_id else ""
-        lines.append(f"{where}{login_id}{column}: {problem.message}")
+        lines.append(f"{where}{login_id}{column}: {problem.text()}")
     return "\n".join(lines)
 
 
