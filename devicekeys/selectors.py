@@ -1,6 +1,7 @@
 """Reads of device authentication keys. Each takes the contract it reads for."""
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
@@ -70,11 +71,60 @@ def key_user_list(*, contract: Contract, search: str = "") -> QuerySet[User]:
     return users.order_by("login_id")
 
 
+# The issue page offers at most this many login IDs at once; a search narrows them.
+PICKER_SIZE = 50
+
+
+def key_user_choices(
+    *, contract: Contract, search: str = "", chosen: User | None = None
+) -> tuple[list[User], bool]:
+    """What the issue page's picker shows: the first PICKER_SIZE user IDs that `search`
+    matches (login ID or mail address), the `chosen` one always among them, and
+    whether more match than are shown. One query, whatever the contract's size."""
+    users = list(key_user_list(contract=contract, search=search)[: PICKER_SIZE + 1])
+    more = len(users) > PICKER_SIZE
+    users = users[:PICKER_SIZE]
+    if chosen is not None and chosen not in users:
+        users.insert(0, chosen)
+    return users, more
+
+
 def key_user_with_login_id(*, contract: Contract, login_id: str) -> User | None:
     """The contract's user ID with exactly this login ID (case-insensitively), if any."""
     if not login_id:
         return None
     return User.objects.for_contract(contract).users().with_login_id(login_id).first()
+
+
+# The states 利用者ID一覧 counts per login ID: the key list's ステータス, with 利用中 split
+# into registered (利用中) and waiting for a device (未登録), as its キー登録日時 shows.
+KEY_STATE_FILTERS = {
+    "keys_in_use": Q(status=rules.Status.ACTIVE, registered_at__isnull=False),
+    "keys_waiting": Q(status=rules.Status.ACTIVE, registered_at__isnull=True),
+    "keys_stopped": Q(status=rules.Status.STOPPED),
+    "keys_invalid": Q(status=rules.Status.INVALID),
+}
+
+
+def key_state_counts(contract: Contract) -> dict:
+    """Annotations for a queryset of the contract's users: `key_count`, and the number
+    of keys of the row in each state of KEY_STATE_FILTERS. Correlated subqueries, so a
+    page of 50 rows counts only its own keys (by the (contract, user) index)."""
+
+    def count(state: Q):
+        keys = (
+            DeviceKey.objects.for_contract(contract)
+            .filter(state, user=OuterRef("pk"))
+            .order_by()
+            .values("user")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(keys), 0)
+
+    return {"key_count": count(Q())} | {
+        name: count(state) for name, state in KEY_STATE_FILTERS.items()
+    }
 
 
 # --- Device authentication at sign-in ------------------------------------------------
