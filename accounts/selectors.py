@@ -2,12 +2,12 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
-from devicekeys.models import DeviceKey
+from devicekeys.selectors import key_state_counts
 
 
 def login_id_is_taken(login_id: str, *, exclude_pk: int | None = None) -> bool:
@@ -49,25 +49,14 @@ USER_SORTS = {
 
 def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
     """利用者ID一覧: the contract's user IDs, searched by login ID, mail address or
-    display name, in one of USER_SORTS, each with the number of its device keys.
+    display name, in one of USER_SORTS, each with the number of its device keys and
+    how many are in each state (devicekeys.selectors.key_state_counts).
 
-    The key count is a correlated subquery rather than a JOIN + GROUP BY: the join
+    The counts are correlated subqueries rather than a JOIN + GROUP BY: the join
     grouped all 999 users' keys before the page was cut (39 ms on PostgreSQL for a
-    full contract), the subquery counts only the 50 rows of the page (3 ms); see
+    full contract), the subqueries count only the 50 rows of the page; see
     docs/PERFORMANCE.md."""
-    keys_of_row = (
-        DeviceKey.objects.for_contract(contract)
-        .filter(user=OuterRef("pk"))
-        .order_by()
-        .values("user")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    users = (
-        User.objects.for_contract(contract)
-        .users()
-        .annotate(key_count=Coalesce(Subquery(keys_of_row), 0))
-    )
+    users = User.objects.for_contract(contract).users().annotate(**key_state_counts(contract))
     search = search.strip()
     if search:
         users = users.filter(
