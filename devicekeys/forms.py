@@ -43,8 +43,8 @@ class KeyFilterForm(forms.Form):
 
 # What the issue form says of a blank device name, naming the default it would get.
 DEFAULT_NAME_HELP = _(
-    "端末を見分けられる名前を入力してください（例: 経理部のPC）。省略すると「%(name)s」とし、"
-    "端末で登録されたときにそのブラウザやアプリの名前（Chrome、iOS など）に変わります。"
+    "端末を見分けられる名前を入力してください（例: 経理部のパソコン）。省略すると「%(name)s」とし、"
+    "端末で登録されたときにそのブラウザやアプリの名前に変わります。"
     "あとから一覧の「編集」で変更できます。"
 )
 
