@@ -155,7 +155,7 @@ def test_a_new_user_id_gets_its_key_in_one_path_and_the_key_works(
 ):
     """利用者ID新規作成 → its 完了 page → 端末認証キー新規発行 with the login ID chosen →
     the key's own page → the user signs in on a phone with the key from the mail."""
-    fill_contract(contract_a, 120)  # the picker must find one among many
+    fill_contract(contract_a, 996)  # with users_a and the new one: 999, the limit
     sign_in(page, "admin-a")
     open_menu_item(page, "利用者ID管理")
     page.get_by_role("link", name="利用者ID新規作成").click()
