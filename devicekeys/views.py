@@ -123,6 +123,7 @@ def key_issue(request):
     search_form = KeyUserSearchForm(request.GET)
     wanted = search_form.value("login_id")
     chosen = key_user_with_login_id(contract=contract, login_id=wanted)
+    unknown_login_id = wanted if wanted and chosen is None else ""
     form = KeyIssueForm(
         request.POST if request.method == "POST" else None,
         initial={"user": chosen},
@@ -143,8 +144,8 @@ def key_issue(request):
             form.add_error(None, error)
         else:
             return redirect("devicekeys:key-issued", pk=key.pk)
-    if form.is_bound:
-        chosen = form.cleaned_data.get("user")  # pinned to the list while the form is fixed
+    if form.is_bound:  # the login ID sent stays in the list while the form is put right
+        chosen = form.cleaned_data.get("user") or chosen
     search = search_form.value("q")
     users, more = key_user_choices(contract=contract, search=search, chosen=chosen)
     context = {
@@ -158,7 +159,7 @@ def key_issue(request):
         "search": search,
         "chosen": chosen,
         "selected": str(form["user"].value() or ""),
-        "unknown_login_id": wanted if wanted and chosen is None else "",
+        "unknown_login_id": unknown_login_id,
         "key_count": key_count,
         "key_limit": rules.KEY_LIMIT,
         "limit_message": _limit_message(key_count),

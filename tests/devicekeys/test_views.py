@@ -375,6 +375,16 @@ def test_an_over_long_search_is_a_field_message_not_an_error(admin_client_a, use
     assert len(radios(response.text)) == 2
 
 
+def test_an_issue_sent_without_a_login_id_keeps_the_one_the_link_named_in_the_list(
+    admin_client_a, users_a
+):
+    response = admin_client_a.post(f"{ISSUE}?login_id=hana-a", {"device_name": "PC"})
+    assert "端末を利用するログインIDを選択してください。" in response.text
+    assert "この契約の利用者IDにありません" not in response.text
+    assert "hana-a" in row_of_login_id(response.text, "hana-a")
+    assert not DeviceKey.objects.exists()
+
+
 def test_a_refused_issue_keeps_the_chosen_login_id_in_the_list(
     admin_client_a, contract_a, fill_contract, make_user
 ):
