@@ -1,7 +1,8 @@
 """Reads of device authentication keys. Each takes the contract it reads for."""
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
@@ -99,32 +100,40 @@ def key_user_with_login_id(*, contract: Contract, login_id: str) -> User | None:
 # The states 利用者ID一覧 counts per login ID: the key list's ステータス, with 利用中 split
 # into registered (利用中) and waiting for a device (未登録), as its キー登録日時 shows.
 KEY_STATE_FILTERS = {
-    "keys_in_use": Q(status=rules.Status.ACTIVE, registered_at__isnull=False),
-    "keys_waiting": Q(status=rules.Status.ACTIVE, registered_at__isnull=True),
-    "keys_stopped": Q(status=rules.Status.STOPPED),
-    "keys_invalid": Q(status=rules.Status.INVALID),
+    "in_use": Q(status=rules.Status.ACTIVE, registered_at__isnull=False),
+    "waiting": Q(status=rules.Status.ACTIVE, registered_at__isnull=True),
+    "stopped": Q(status=rules.Status.STOPPED),
+    "invalid": Q(status=rules.Status.INVALID),
 }
 
 
-def key_state_counts(contract: Contract) -> dict:
-    """Annotations for a queryset of the contract's users: `key_count`, and the number
-    of keys of the row in each state of KEY_STATE_FILTERS. Correlated subqueries, so a
-    page of 50 rows counts only its own keys (by the (contract, user) index)."""
+@dataclass(frozen=True)
+class KeyStates:
+    """How many keys of one login ID are in each state of KEY_STATE_FILTERS."""
 
-    def count(state: Q):
-        keys = (
-            DeviceKey.objects.for_contract(contract)
-            .filter(state, user=OuterRef("pk"))
-            .order_by()
-            .values("user")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(keys), 0)
+    in_use: int = 0
+    waiting: int = 0
+    stopped: int = 0
+    invalid: int = 0
 
-    return {"key_count": count(Q())} | {
-        name: count(state) for name, state in KEY_STATE_FILTERS.items()
-    }
+    @property
+    def total(self) -> int:
+        return self.in_use + self.waiting + self.stopped + self.invalid
+
+
+def key_states_of_users(*, contract: Contract, users: list[User]) -> dict[int, KeyStates]:
+    """The keys of these users (a page of 利用者ID一覧) counted by state, by user id:
+    one grouped query over the page's users only, by the (contract, user) index. (As
+    correlated subqueries in the page's query, PostgreSQL counted the keys of every row
+    the OFFSET skips too: 276 ms for page 10 of 999.)"""
+    counts = (
+        DeviceKey.objects.for_contract(contract)
+        .filter(user__in=[user.pk for user in users])
+        .order_by()
+        .values("user")
+        .annotate(**{name: Count("pk", filter=state) for name, state in KEY_STATE_FILTERS.items()})
+    )
+    return {row.pop("user"): KeyStates(**row) for row in counts}
 
 
 # --- Device authentication at sign-in ------------------------------------------------

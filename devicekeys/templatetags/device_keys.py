@@ -12,13 +12,13 @@ from devicekeys import rules
 register = template.Library()
 
 STATUS_MARKS = {"active": "●", "stopped": "■"}  # any other status: ✕
-# 利用者ID一覧's count of a login ID's keys in each state (devicekeys.selectors.
-# KEY_STATE_FILTERS): the annotation, the status it shows as, its mark and its word.
+# 利用者ID一覧's count of a login ID's keys in each state (devicekeys.selectors.KeyStates):
+# the state, the status it shows as, its mark and its word.
 KEY_STATES = (
-    ("keys_in_use", rules.Status.ACTIVE, "●", rules.Status.ACTIVE.label),
-    ("keys_waiting", rules.Status.ACTIVE, "○", _("未登録")),
-    ("keys_stopped", rules.Status.STOPPED, "■", rules.Status.STOPPED.label),
-    ("keys_invalid", rules.Status.INVALID, "✕", rules.Status.INVALID.label),
+    ("in_use", rules.Status.ACTIVE, "●", rules.Status.ACTIVE.label),
+    ("waiting", rules.Status.ACTIVE, "○", _("未登録")),
+    ("stopped", rules.Status.STOPPED, "■", rules.Status.STOPPED.label),
+    ("invalid", rules.Status.INVALID, "✕", rules.Status.INVALID.label),
 )
 
 
@@ -35,13 +35,13 @@ def key_status(key):
 
 
 @register.simple_tag
-def key_state_counts(row):
-    """How many keys a row of 利用者ID一覧 has in each state, the states it has none
-    in left out: 「●利用中 2 ○未登録 1」."""
+def key_state_counts(states):
+    """How many keys a row of 利用者ID一覧 has in each state (its KeyStates), the states
+    it has none in left out: 「●利用中 2 ○未登録 1」."""
     counts = [
-        (status, mark, label, getattr(row, name))
+        (status, mark, label, getattr(states, name))
         for name, status, mark, label in KEY_STATES
-        if getattr(row, name)
+        if getattr(states, name)
     ]
     if not counts:
         return ""
