@@ -53,8 +53,14 @@
         if (!fresh) {
           return;
         }
+        var current = chosenLoginId(); // chosen while the answer was on its way
         results.replaceWith(fresh);
         results = fresh;
+        fresh.querySelectorAll('input[type="radio"]').forEach(function (radio) {
+          if (current && radio.getAttribute("data-login-id") === current) {
+            radio.checked = true;
+          }
+        });
         if (statusLine) {
           statusLine.textContent = fresh.getAttribute("data-picker-summary") || "";
         }
