@@ -319,6 +319,8 @@ class ImportJob(ContractScopedModel):
     users_created = models.PositiveIntegerField(_("作成した利用者ID"), default=0)
     # [{"line": int | None, "login_id": str, "column": str, "message": str}, ...]
     problems = models.JSONField(_("エラーの一覧"), default=list, blank=True)
+    # [{"line": int, "login_id": str}, ...]: what the result page offers a key for
+    created_lines = models.JSONField(_("作成した行"), default=list, blank=True)
     created_at = models.DateTimeField(_("受付日時"), default=timezone.now)
     started_at = models.DateTimeField(_("開始日時"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("最終応答日時"), null=True, blank=True)

@@ -2,12 +2,12 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
-from devicekeys.models import DeviceKey
+from devicekeys.selectors import KeyStates, key_states_of_users
 
 
 def login_id_is_taken(login_id: str, *, exclude_pk: int | None = None) -> bool:
@@ -54,25 +54,9 @@ USER_SEARCH_MAX_LENGTH = User._meta.get_field("email").max_length
 
 def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
     """利用者ID一覧: the contract's user IDs, searched by login ID, mail address or
-    display name, in one of USER_SORTS, each with the number of its device keys.
-
-    The key count is a correlated subquery rather than a JOIN + GROUP BY: the join
-    grouped all 999 users' keys before the page was cut (39 ms on PostgreSQL for a
-    full contract), the subquery counts only the 50 rows of the page (3 ms); see
-    docs/PERFORMANCE.md."""
-    keys_of_row = (
-        DeviceKey.objects.for_contract(contract)
-        .filter(user=OuterRef("pk"))
-        .order_by()
-        .values("user")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    users = (
-        User.objects.for_contract(contract)
-        .users()
-        .annotate(key_count=Coalesce(Subquery(keys_of_row), 0))
-    )
+    display name, in one of USER_SORTS. The keys of a page's rows are counted by
+    `user_list_key_states`."""
+    users = User.objects.for_contract(contract).users()
     search = search.strip()
     if search:
         users = users.filter(
@@ -81,3 +65,15 @@ def user_list(contract: Contract, *, search: str = "", sort: str = "login_id"):
             | Q(display_name__icontains=search)
         )
     return users.order_by(*USER_SORTS.get(sort, USER_SORTS["login_id"]))
+
+
+def user_list_key_states(contract: Contract, users) -> list[User]:
+    """The rows of one page of 利用者ID一覧, each with `key_states`: how many device keys
+    it has in each state (devicekeys.selectors.KeyStates). One query for the page,
+    whatever its rows: the keys of the 50 rows only, not of the rows before them
+    (docs/PERFORMANCE.md)."""
+    users = list(users)
+    counts = key_states_of_users(contract=contract, users=users)
+    for user in users:
+        user.key_states = counts.get(user.pk, KeyStates())
+    return users

@@ -173,6 +173,7 @@ def user_list(request):
         sort = "login_id"
     users = selectors.user_list(request.contract, search=search, sort=sort)
     page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.user_list_key_states(request.contract, page.object_list)
     total = page.paginator.count if not search else selectors.user_count(request.contract)
     context = {
         "title": _("利用者ID一覧"),

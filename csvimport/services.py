@@ -83,6 +83,8 @@ class ImportResult:
     lines: int  # non-blank lines of the file
     problems: list[Problem] = field(default_factory=list)
     created: int = 0
+    # (line, login ID) of each user ID created, in the file's order
+    created_lines: list[tuple[int, str]] = field(default_factory=list)
     dry_run: bool = False
     encoding: str = ""
 
@@ -143,6 +145,7 @@ def user_import(
             result.problems.sort(key=_report_order)
         else:
             result.created = len(candidates)
+            result.created_lines = [(c.line.line, c.user.login_id) for c in candidates]
             audit.record(
                 Action.USERS_IMPORTED,
                 contract=contract,

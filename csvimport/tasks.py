@@ -241,6 +241,9 @@ class _JobProgress(ImportObserver):
             finished_at=timezone.now(),
             lines_total=result.lines,
             users_created=result.created,
+            created_lines=[
+                {"line": n, "login_id": login_id} for n, login_id in result.created_lines
+            ],
             detected_encoding=result.encoding,
             problems=[problem.as_dict() for problem in result.problems],
         )

@@ -8,6 +8,7 @@ worker runs the import (csvimport.tasks), and the job's page follows it.
 
 from django.contrib import messages
 from django.contrib.auth import password_validation
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,8 @@ from csvimport import tasks
 from csvimport.exceptions import ImportInProgress, StorageFull
 from csvimport.forms import UserImportForm
 from csvimport.selectors import access_import_job, import_job_list
+
+CREATED_LINES_PER_PAGE = 50
 
 
 @sensitive_variables()  # the file holds passwords: no error report shows a variable below
@@ -80,6 +83,10 @@ def user_import_job(request, pk):
         "title": _("CSVインポート"),
         "job": job,
         "problems": [csv_format.report_row(problem) for problem in job.problems],
+        # the user IDs created, each with a way on to its key, a page at a time
+        "page": Paginator(job.created_lines, CREATED_LINES_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
     }
     return render(request, "csvimport/user_import_job.html", context)
 

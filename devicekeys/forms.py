@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.validators import LOGIN_ID_MAX_LENGTH
 from devicekeys import rules
 from devicekeys.models import AccessSetting
@@ -40,6 +41,32 @@ class KeyFilterForm(forms.Form):
         }
 
 
+# What the issue form says of a blank device name, naming the default it would get.
+DEFAULT_NAME_HELP = _(
+    "端末を見分けられる名前を入力してください（例: 経理部のパソコン）。省略すると「%(name)s」とし、"
+    "端末で登録されたときにそのブラウザやアプリの名前に変わります。"
+    "あとから一覧の「編集」で変更できます。"
+)
+
+
+class KeyUserSearchForm(forms.Form):
+    """The issue page's GET parameters: the picker's search, and the login ID chosen
+    by a link from 利用者ID一覧, its 完了 page or a CSV import's result. Too long a value
+    is a field message, and the page shows the list unfiltered."""
+
+    q = forms.CharField(
+        label=_("ログインID・メールアドレスで検索"),
+        required=False,
+        max_length=User._meta.get_field("email").max_length,
+        widget=forms.SearchInput(attrs={"autocomplete": "off"}),
+    )
+    login_id = forms.CharField(required=False, max_length=LOGIN_ID_MAX_LENGTH)
+
+    def value(self, name: str) -> str:
+        self.is_valid()
+        return self.cleaned_data.get(name, "").strip()
+
+
 class KeyIssueForm(forms.Form):
     """端末認証キー新規発行: the login ID that will use the device."""
 
@@ -52,16 +79,15 @@ class KeyIssueForm(forms.Form):
             "invalid_choice": UNKNOWN_USER,
         },
     )
-    device_name = forms.CharField(
-        label=_("端末名"),
-        required=False,
-        widget=_device_name_input(),
-        help_text=_("省略すると「端末-番号」になります。あとから一覧の「編集」で変更できます。"),
-    )
+    device_name = forms.CharField(label=_("端末名"), required=False, widget=_device_name_input())
 
-    def __init__(self, *args, contract, **kwargs):
+    def __init__(self, *args, contract, default_name: str, **kwargs):
+        """`default_name`: the name a key issued now without one would get (端末-N)."""
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = key_user_list(contract=contract)
+        name = self.fields["device_name"]
+        name.widget.attrs["placeholder"] = default_name
+        name.help_text = DEFAULT_NAME_HELP % {"name": default_name}
 
     def clean_device_name(self):
         name = self.cleaned_data["device_name"]

@@ -156,6 +156,12 @@ APP_DEVICE_NAMES = {
 }
 
 
+def default_device_name(key_count: int) -> str:
+    """The name of a key issued without one, in a contract holding `key_count` keys
+    before it: 端末-N, N its place among them."""
+    return DEFAULT_DEVICE_NAME % {"number": key_count + 1}
+
+
 def is_default_device_name(name: str) -> bool:
     """Whether `name` is the 端末-N of a key the administrator issued without a name."""
     return bool(_DEFAULT_DEVICE_NAME.fullmatch(name))

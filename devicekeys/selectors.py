@@ -1,6 +1,8 @@
 """Reads of device authentication keys. Each takes the contract it reads for."""
 
-from django.db.models import F, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Contract, User
@@ -70,11 +72,68 @@ def key_user_list(*, contract: Contract, search: str = "") -> QuerySet[User]:
     return users.order_by("login_id")
 
 
+# The issue page offers at most this many login IDs at once; a search narrows them.
+PICKER_SIZE = 50
+
+
+def key_user_choices(
+    *, contract: Contract, search: str = "", chosen: User | None = None
+) -> tuple[list[User], bool]:
+    """What the issue page's picker shows: the first PICKER_SIZE user IDs that `search`
+    matches (login ID or mail address), the `chosen` one always among them, and
+    whether more match than are shown. One query, whatever the contract's size."""
+    users = list(key_user_list(contract=contract, search=search)[: PICKER_SIZE + 1])
+    more = len(users) > PICKER_SIZE
+    users = users[:PICKER_SIZE]
+    if chosen is not None and chosen not in users:
+        users.insert(0, chosen)
+    return users, more
+
+
 def key_user_with_login_id(*, contract: Contract, login_id: str) -> User | None:
     """The contract's user ID with exactly this login ID (case-insensitively), if any."""
     if not login_id:
         return None
     return User.objects.for_contract(contract).users().with_login_id(login_id).first()
+
+
+# The states 利用者ID一覧 counts per login ID: the key list's ステータス, with 利用中 split
+# into registered (利用中) and waiting for a device (未登録), as its キー登録日時 shows.
+KEY_STATE_FILTERS = {
+    "in_use": Q(status=rules.Status.ACTIVE, registered_at__isnull=False),
+    "waiting": Q(status=rules.Status.ACTIVE, registered_at__isnull=True),
+    "stopped": Q(status=rules.Status.STOPPED),
+    "invalid": Q(status=rules.Status.INVALID),
+}
+
+
+@dataclass(frozen=True)
+class KeyStates:
+    """How many keys of one login ID are in each state of KEY_STATE_FILTERS."""
+
+    in_use: int = 0
+    waiting: int = 0
+    stopped: int = 0
+    invalid: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.in_use + self.waiting + self.stopped + self.invalid
+
+
+def key_states_of_users(*, contract: Contract, users: list[User]) -> dict[int, KeyStates]:
+    """The keys of these users (a page of 利用者ID一覧) counted by state, by user id:
+    one grouped query over the page's users only, by the (contract, user) index. (As
+    correlated subqueries in the page's query, PostgreSQL counted the keys of every row
+    the OFFSET skips too: 276 ms for page 10 of 999.)"""
+    counts = (
+        DeviceKey.objects.for_contract(contract)
+        .filter(user__in=[user.pk for user in users])
+        .order_by()
+        .values("user")
+        .annotate(**{name: Count("pk", filter=state) for name, state in KEY_STATE_FILTERS.items()})
+    )
+    return {row.pop("user"): KeyStates(**row) for row in counts}
 
 
 # --- Device authentication at sign-in ------------------------------------------------

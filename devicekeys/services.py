@@ -48,7 +48,6 @@ from notifications.services import notify
 logger = logging.getLogger(__name__)
 
 UNKNOWN_USER = _("選択したログインIDが見つかりません。一覧から選び直してください。")
-DEFAULT_DEVICE_NAME = rules.DEFAULT_DEVICE_NAME
 USER_AGENT_MAX_LENGTH = DeviceKey._meta.get_field("last_user_agent").max_length
 
 
@@ -155,7 +154,7 @@ def device_key_issue(
     if device_name.strip():
         device_name = _clean_device_name(device_name)
     else:
-        device_name = DEFAULT_DEVICE_NAME % {"number": count + 1}
+        device_name = rules.default_device_name(count)
     key = DeviceKey(contract=contract, user=user, device_name=device_name)
     value = _new_key_value(contract)
     _set_new_key(key, value)

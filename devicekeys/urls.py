@@ -7,6 +7,7 @@ app_name = "devicekeys"
 urlpatterns = [
     path("", views.key_list, name="key-list"),
     path("issue/", views.key_issue, name="key-issue"),
+    path("<int:pk>/issued/", views.key_issued, name="key-issued"),
     path("<int:pk>/rename/", views.key_rename, name="key-rename"),
     path("<int:pk>/reissue/", views.key_reissue, name="key-reissue"),
     path("<int:pk>/stop/", views.key_stop, name="key-stop"),

@@ -19,17 +19,24 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.guards import administrator_required
-from accounts.selectors import USER_SEARCH_MAX_LENGTH, access_user
+from accounts.selectors import access_user
 from core.exceptions import LimitReached
 from devicekeys import rules
 from devicekeys.exceptions import InvalidTransition
-from devicekeys.forms import AccessSettingForm, KeyFilterForm, KeyIssueForm, KeyRenameForm
+from devicekeys.forms import (
+    AccessSettingForm,
+    KeyFilterForm,
+    KeyIssueForm,
+    KeyRenameForm,
+    KeyUserSearchForm,
+)
 from devicekeys.selectors import (
+    PICKER_SIZE,
     access_device_key,
     access_setting_get,
     device_key_count,
     device_key_list,
-    key_user_list,
+    key_user_choices,
     key_user_with_login_id,
 )
 from devicekeys.services import (
@@ -45,7 +52,6 @@ from devicekeys.services import (
 )
 
 KEYS_PER_PAGE = 50
-SEARCH_USERS_FROM = 10  # the issue screen offers a search when the contract has more user IDs
 SORTABLE = {"created": _("キー作成日時"), "registered": _("キー登録日時")}
 
 
@@ -113,9 +119,20 @@ def key_list(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def key_issue(request):
-    """端末認証キー新規発行."""
+    """端末認証キー新規発行: a picker of the contract's login IDs (searched, at most
+    PICKER_SIZE shown), `?login_id=` choosing one; then the issued key's own page."""
     contract = request.contract
-    form = KeyIssueForm(request.POST if request.method == "POST" else None, contract=contract)
+    key_count = device_key_count(contract=contract)
+    search_form = KeyUserSearchForm(request.GET)
+    wanted = search_form.value("login_id")
+    chosen = key_user_with_login_id(contract=contract, login_id=wanted)
+    unknown_login_id = wanted if wanted and chosen is None else ""
+    form = KeyIssueForm(
+        request.POST if request.method == "POST" else None,
+        initial={"user": chosen},
+        contract=contract,
+        default_name=rules.default_device_name(key_count),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             key = device_key_issue(
@@ -129,32 +146,45 @@ def key_issue(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _(
-                    "端末認証キーを発行し、%(login_id)s のメールアドレスに通知しました"
-                    "（端末名: %(name)s）。"
-                )
-                % {"login_id": key.user.login_id, "name": key.device_name},
-            )
-            return redirect("devicekeys:key-list")
-    search = request.GET.get("q", "").strip()
-    user_total = key_user_list(contract=contract).count()
-    key_count = device_key_count(contract=contract)
+            return redirect("devicekeys:key-issued", pk=key.pk)
+    if form.is_bound:  # the login ID sent stays in the list while the form is put right
+        chosen = form.cleaned_data.get("user") or chosen
+    search = search_form.value("q")
+    users, more = key_user_choices(contract=contract, search=search, chosen=chosen)
     context = {
         "title": _("端末認証キー新規発行"),
         "form": form,
-        "users": key_user_list(contract=contract, search=search),
-        "user_total": user_total,
-        "offer_search": user_total > SEARCH_USERS_FROM or bool(search),
+        "search_form": search_form,
+        "users": users,
+        "more": more,
+        "picker_size": PICKER_SIZE,
+        "no_users": not users and not search,
         "search": search,
-        "search_max_length": USER_SEARCH_MAX_LENGTH,
+        "chosen": chosen,
         "selected": str(form["user"].value() or ""),
+        "unknown_login_id": unknown_login_id,
         "key_count": key_count,
         "key_limit": rules.KEY_LIMIT,
         "limit_message": _limit_message(key_count),
     }
     return render(request, "devicekeys/key_issue.html", context)
+
+
+@administrator_required
+@never_cache
+@require_GET
+def key_issued(request, pk):
+    """The key just issued, large and ready to copy, with what happens next. Shown
+    until a device registers it, as in the list; then masked."""
+    key = access_device_key(request.contract, pk)
+    context = {
+        "title": _("端末認証キーを発行しました"),
+        "key": key,
+        "default_name": rules.is_default_device_name(key.device_name),
+        "wrong_entry_limit": rules.WRONG_ENTRY_LIMIT,
+        "key_visible_suffix": rules.KEY_VISIBLE_SUFFIX,
+    }
+    return render(request, "devicekeys/key_issued.html", context)
 
 
 @administrator_required

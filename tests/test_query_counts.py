@@ -105,6 +105,22 @@ def test_the_keys_of_one_login_id_cost_the_same_few_queries(admin_client_a, cont
     assert queries(admin_client_a, url, {}) == few <= MAX_QUERIES
 
 
+def test_the_issue_page_costs_the_same_few_queries_at_999_login_ids(
+    admin_client_a, contract_a, fill_contract
+):
+    url = reverse("devicekeys:key-issue")
+    chosen = {"login_id": f"bulk-{contract_a.pk}-0998"}
+    searches = ({}, {"q": "bulk-"}, chosen)
+    fill_contract(contract_a, 3)
+    few = [queries(admin_client_a, url, query) for query in searches]
+    User.objects.filter(contract=contract_a, role=Role.USER).delete()
+    fill_contract(contract_a, 999)
+    many = [queries(admin_client_a, url, query) for query in searches]
+    assert many == few and max(few) <= MAX_QUERIES
+    page = admin_client_a.get(url, chosen).text
+    assert page.count('type="radio"') == 51  # the first 50, and the one chosen
+
+
 SUPPORT_LISTS = [
     "admin:accounts_user_changelist",
     "admin:devicekeys_devicekey_changelist",

@@ -3,14 +3,23 @@ templates: the 端末認証キー一覧 shows them on every one of its 50 rows, 
 include per cell was a fifth of the page's time (docs/PERFORMANCE.md)."""
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from devicekeys import rules
 
 register = template.Library()
 
 STATUS_MARKS = {"active": "●", "stopped": "■"}  # any other status: ✕
+# 利用者ID一覧's count of a login ID's keys in each state (devicekeys.selectors.KeyStates):
+# the state, the status it shows as, its mark and its word.
+KEY_STATES = (
+    ("in_use", rules.Status.ACTIVE, "●", rules.Status.ACTIVE.label),
+    ("waiting", rules.Status.ACTIVE, "○", _("未登録")),
+    ("stopped", rules.Status.STOPPED, "■", rules.Status.STOPPED.label),
+    ("invalid", rules.Status.INVALID, "✕", rules.Status.INVALID.label),
+)
 
 
 @register.simple_tag
@@ -23,6 +32,26 @@ def key_status(key):
         STATUS_MARKS.get(key.status, "✕"),
         key.get_status_display(),
     )
+
+
+@register.simple_tag
+def key_state_counts(states):
+    """How many keys a row of 利用者ID一覧 has in each state (its KeyStates), the states
+    it has none in left out: 「●利用中 2 ○未登録 1」."""
+    counts = [
+        (status, mark, label, getattr(states, name))
+        for name, status, mark, label in KEY_STATES
+        if getattr(states, name)
+    ]
+    if not counts:
+        return ""
+    items = format_html_join(
+        "",
+        '<li class="status status-{}"><span class="status-mark" aria-hidden="true">{}</span>'
+        "{} {}</li>",
+        counts,
+    )
+    return format_html('<ul class="key-states">{}</ul>', items)
 
 
 @register.simple_tag

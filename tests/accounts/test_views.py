@@ -1,5 +1,7 @@
 """利用者ID管理 screens through the Django test client."""
 
+import contextlib
+import re
 from functools import partial
 
 import pytest
@@ -346,3 +348,48 @@ def test_each_row_leads_to_its_device_keys(admin_client_a, contract_a, users_a):
     assert f"{reverse('devicekeys:key-list')}?login_id=taro-a" in page
     assert reverse("devicekeys:user-keys-stop", args=[users_a[0].pk]) in page
     assert reverse("devicekeys:user-keys-stop", args=[users_a[1].pk]) not in page
+
+
+def test_each_row_offers_a_key_for_its_login_id_and_counts_its_keys_by_state(
+    admin_client_a, contract_a, users_a
+):
+    from devicekeys import services as keys
+
+    taro = users_a[0]
+    for name in ("PC", "Phone", "Tablet", "Old"):
+        keys.device_key_issue(contract=contract_a, user=taro, actor=SETUP, device_name=name)
+    pc, phone, tablet, old = taro.device_keys.order_by("pk")
+    keys.device_key_register(contract=contract_a, key=pc, actor=taro)
+    keys.device_key_stop(contract=contract_a, key=tablet, actor=SETUP)
+    for _attempt in range(3):
+        with contextlib.suppress(keys.KeyEntryRefused):
+            keys.device_key_enter(
+                contract=contract_a,
+                actor=taro,
+                user=taro,
+                entered="A" * 8 if "A" * 8 not in (phone.key, old.key) else "B" * 8,
+                ip="192.0.2.1",
+                user_agent="",
+            )
+    page = admin_client_a.get(LIST).text
+    [taro_row] = [
+        row for row in re.findall(r"<tr>.*?</tr>", page, re.S) if "taro-a</strong>" in row
+    ]
+    [hana_row] = [
+        row for row in re.findall(r"<tr>.*?</tr>", page, re.S) if "hana-a</strong>" in row
+    ]
+    states = re.sub(
+        r"<[^>]+>", " ", re.search(r'<ul class="key-states">.*?</ul>', taro_row).group(0)
+    )
+    assert states.split() == ["●", "利用中", "1", "■", "利用停止", "1", "✕", "無効", "2"]
+    assert "4件" in taro_row
+    assert 'class="key-states"' not in hana_row and "0件" in hana_row
+    issue = reverse("devicekeys:key-issue")
+    assert f'href="{issue}?login_id=taro-a"' in taro_row
+    assert f'href="{issue}?login_id=hana-a"' in hana_row
+
+
+def test_the_created_page_leads_on_to_issuing_the_key(admin_client_a, users_a):
+    page = admin_client_a.get(reverse("accounts:user-created", args=[users_a[1].pk])).text
+    assert f'href="{reverse("devicekeys:key-issue")}?login_id=hana-a"' in page
+    assert "続けて端末認証キーを発行してください" in page

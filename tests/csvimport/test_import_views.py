@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -171,6 +172,32 @@ class TestEndToEnd:
         assert sorted(User.objects.for_contract(contract_a).values_list("login_id", flat=True)) == (
             sorted(["admin-a", *(login_id for login_id, _p, _e in GOOD)])
         )
+
+    def test_each_created_line_leads_on_to_issuing_its_key(self, uploaded, admin_client_a):
+        job = uploaded(good_file())
+        page = admin_client_a.get(job_urls(job)["job"]).text
+        issue = reverse("devicekeys:key-issue")
+        for line, (login_id, _password, _email) in enumerate(GOOD, 1):
+            assert f'<td data-label="行">{line}</td>' in page
+            assert f'href="{issue}?login_id={login_id}"' in page
+        opened = admin_client_a.get(issue, {"login_id": "Tanaka_3"}).text
+        assert re.search(r"checked[^>]*>\s*</td>\s*<td><label[^>]*>Tanaka_3<", opened)
+
+    def test_the_created_lines_are_shown_50_a_page(self, admin_client_a, uploaded):
+        rows = [(f"staff{n:03d}", "Hn5vRt2Wq8", f"staff{n:03d}@example.jp") for n in range(60)]
+        job = uploaded(csv_bytes(rows))
+        assert job.status == "succeeded", job.problems
+        issue = reverse("devicekeys:key-issue")
+        first = admin_client_a.get(job_urls(job)["job"]).text
+        second = admin_client_a.get(job_urls(job)["job"], {"page": 2}).text
+        assert first.count(f"{issue}?login_id=") == 50
+        assert second.count(f"{issue}?login_id=") == 10
+        assert "staff059" in second and "staff059" not in first
+
+    def test_a_check_only_run_offers_no_key(self, uploaded, admin_client_a):
+        job = uploaded(good_file(), button="check")
+        page = admin_client_a.get(job_urls(job)["job"]).text
+        assert "?login_id=" not in page
 
     def test_notification_mails_when_ticked(self, uploaded, mailoutbox):
         job = uploaded(good_file(), notify_users="on")

@@ -270,3 +270,9 @@ REFUSED = rules.Refusal
 )
 def test_why_a_signed_in_device_is_refused(state, same, in_browser, expected):
     assert rules.refusal(state, same_credential=same, credential_in_browser=in_browser) == expected
+
+
+def test_an_unnamed_key_is_named_after_its_place_among_the_contracts_keys():
+    assert rules.default_device_name(0) == "端末-1"
+    assert rules.default_device_name(998) == "端末-999"
+    assert rules.is_default_device_name(rules.default_device_name(41))

@@ -231,7 +231,7 @@ def test_issue_page_lists_login_ids_with_mail_addresses(admin_client_a, users_a,
     assert "発行する" in page
 
 
-def test_issue_page_is_searchable_when_the_list_is_long(admin_client_a, contract_a, make_user):
+def test_issue_page_is_searchable(admin_client_a, contract_a, make_user):
     for n in range(12):
         make_user(contract_a, f"staff-{n:02d}")
     make_user(contract_a, "keiri-yamada", email="yamada@keiri.example.jp")
@@ -242,25 +242,163 @@ def test_issue_page_is_searchable_when_the_list_is_long(admin_client_a, contract
     assert "staff-00" not in found
 
 
-def test_issuing_a_key_mails_it_and_shows_it_in_the_list(
+def test_issuing_a_key_shows_it_on_its_own_page_mails_it_and_lists_it(
     admin_client_a, users_a, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_a.post(ISSUE, {"user": users_a[1].pk, "device_name": "iPhone"})
-    assert response.status_code == 302
-    assert response.url == LIST
     key = DeviceKey.objects.get()
+    assert response.status_code == 302
+    assert response.url == url("key-issued", key)
     assert key.user == users_a[1]
     assert mailoutbox[0].to == ["hana-a@example.jp"]
     assert key.key in mailoutbox[0].body
-    page = admin_client_a.get(LIST).text
-    assert "hana-a のメールアドレスに通知しました" in messages_of(page)
-    assert key.key in row_of(page, "iPhone")
+
+    shown = admin_client_a.get(response.url)
+    page = shown.text
+    assert "no-store" in shown.headers["Cache-Control"]
+    assert f'<code class="issued-key-value" id="issued-key">{key.key}</code>' in page
+    assert 'data-copy="issued-key"' in page and static("js/copy-key.js") in page
+    assert (
+        "hana-a の端末認証キーを発行し、メールアドレス（hana-a@example.jp）宛に通知しました" in page
+    )
+    assert "このあと利用者が行うこと" in page
+    assert "画面の案内に従ってこの端末認証キーを入力します" in page
+    assert f"{ISSUE}?login_id=hana-a" in page  # another key for the same login ID
+    assert key.key in row_of(admin_client_a.get(LIST).text, "iPhone")
 
 
-def test_issuing_without_a_name_gives_a_default_one(admin_client_a, users_a):
-    admin_client_a.post(ISSUE, {"user": users_a[0].pk})
+def test_the_issued_page_masks_the_key_once_a_device_registered_it(
+    admin_client_a, key_a, register_key
+):
+    value = key_a.key
+    register_key(key_a)
+    page = admin_client_a.get(url("key-issued", key_a)).text
+    assert value not in page
+    assert "******" + value[-2:] in page
+    assert "この端末認証キーは端末で登録済みです。" in page
+    assert "data-copy=" not in page
+
+
+def test_the_issued_page_of_another_contracts_key_is_not_found(admin_client_a, key_b):
+    response = admin_client_a.get(url("key-issued", key_b))
+    assert response.status_code == 404
+    assert key_b.key not in response.text
+
+
+def test_issuing_without_a_name_gives_a_default_one_and_says_which(admin_client_a, users_a):
+    response = admin_client_a.post(ISSUE, {"user": users_a[0].pk, "device_name": "  "})
     assert DeviceKey.objects.get().device_name == "端末-1"
+    page = admin_client_a.get(response.url).text
+    assert "端末名を入力しなかったため「端末-1」としました。" in page
+
+
+def test_the_issue_form_asks_for_a_name_and_names_the_default_it_would_give(
+    admin_client_a, users_a, issue_key
+):
+    issue_key(users_a[0], device_name="PC")
+    issue_key(users_a[0], device_name="Phone")
+    page = admin_client_a.get(ISSUE).text
+    assert "端末を見分けられる名前を入力してください" in page
+    assert "省略すると「端末-3」とし" in page
+    assert 'placeholder="端末-3"' in page
+
+
+def test_the_issue_form_names_the_default_in_english_too(admin_client_a, users_a):
+    page = admin_client_a.get(ISSUE, headers={"accept-language": "en"}).text
+    assert "“端末-1”" in page
+    assert "端末-number" not in page and "番号" not in page
+
+
+def row_of_login_id(page: str, login_id: str) -> str:
+    [row] = [r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if f">{login_id}</label>" in r]
+    return row
+
+
+def radios(page: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="user"[^>]*>', page)
+
+
+def test_a_link_with_a_login_id_opens_the_issue_page_with_it_chosen(admin_client_a, users_a):
+    page = admin_client_a.get(ISSUE, {"login_id": "HANA-A"}).text
+    assert "checked" in row_of_login_id(page, "hana-a")
+    assert "checked" not in row_of_login_id(page, "taro-a")
+    assert "この契約の利用者IDにありません" not in page
+
+
+@pytest.mark.parametrize("login_id", ["jiro-b", "admin-a", "nobody", "<b>x</b>"])
+def test_a_login_id_of_no_user_of_the_contract_is_not_chosen_and_the_page_says_so(
+    admin_client_a, users_a, users_b, login_id
+):
+    response = admin_client_a.get(ISSUE, {"login_id": login_id})
+    page = response.text
+    assert response.status_code == 200
+    assert f"ログインID「{html.escape(login_id)}」はこの契約の利用者IDにありません。" in page
+    assert not any("checked" in radio for radio in radios(page))
+    assert "jiro-b@example.jp" not in page and "<b>x</b>" not in page
+
+
+def test_the_picker_shows_the_first_50_and_asks_to_narrow_them(
+    admin_client_a, contract_a, fill_contract, make_user
+):
+    fill_contract(contract_a, 120)
+    last = make_user(contract_a, "zz-last", email="last@keiri.example.jp")
+    page = admin_client_a.get(ISSUE).text
+    assert len(radios(page)) == 50
+    assert "最初の50件を表示しています。ログインIDかメールアドレスで絞り込んでください。" in page
+    assert "zz-last" not in page
+
+    chosen = admin_client_a.get(ISSUE, {"login_id": "zz-last"}).text
+    assert len(radios(chosen)) == 51
+    assert "checked" in row_of_login_id(chosen, "zz-last")
+
+    found = admin_client_a.get(ISSUE, {"q": "KEIRI"}).text
+    assert [f'value="{last.pk}"' in radio for radio in radios(found)] == [True]
+    assert "絞り込んでください" not in found
+
+
+def test_a_search_keeps_the_chosen_login_id_in_the_list(admin_client_a, users_a):
+    page = admin_client_a.get(ISSUE, {"login_id": "taro-a", "q": "hana"}).text
+    assert "checked" in row_of_login_id(page, "taro-a")
+    assert "hana-a" in page
+    # without JavaScript, the search form sends the chosen login ID along
+    assert '<input type="hidden" name="login_id" value="taro-a">' in page
+
+
+def test_the_picker_searches_as_one_types_with_a_script_of_its_own(admin_client_a, users_a):
+    page = admin_client_a.get(ISSUE).text
+    assert static("js/key-issue-picker.js") in page
+    assert "<script>" not in page  # nothing inline: the CSP allows none
+    script = Path(settings.BASE_DIR, "static/js/key-issue-picker.js").read_text()
+    assert "[data-picker-results]" in script and "data-picker-results" in page
+
+
+def test_an_over_long_search_is_a_field_message_not_an_error(admin_client_a, users_a):
+    response = admin_client_a.get(ISSUE, {"q": "x" * 300, "login_id": "y" * 61})
+    assert response.status_code == 200
+    assert "この値は 254 文字以下でなければなりません" in response.text
+    assert len(radios(response.text)) == 2
+
+
+def test_an_issue_sent_without_a_login_id_keeps_the_one_the_link_named_in_the_list(
+    admin_client_a, users_a
+):
+    response = admin_client_a.post(f"{ISSUE}?login_id=hana-a", {"device_name": "PC"})
+    assert "端末を利用するログインIDを選択してください。" in response.text
+    assert "この契約の利用者IDにありません" not in response.text
+    assert "hana-a" in row_of_login_id(response.text, "hana-a")
+    assert not DeviceKey.objects.exists()
+
+
+def test_a_refused_issue_keeps_the_chosen_login_id_in_the_list(
+    admin_client_a, contract_a, fill_contract, make_user
+):
+    fill_contract(contract_a, 60)
+    last = make_user(contract_a, "zz-last")
+    response = admin_client_a.post(ISSUE, {"user": last.pk, "device_name": "x" * 33})
+    assert response.status_code == 200
+    assert "checked" in row_of_login_id(response.text, "zz-last")
+    assert not DeviceKey.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,11 @@ def issue_key(page, login_id: str, device_name: str = "") -> None:
     if device_name:
         field(page, "端末名").fill(device_name)
     page.get_by_role("button", name="発行する").click()
-    expect(message(page)).to_contain_text(
-        f"端末認証キーを発行し、{login_id} のメールアドレスに通知しました"
+    expect(page.get_by_role("heading", name="端末認証キーを発行しました")).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"{login_id} の端末認証キーを発行し、メールアドレス"
     )
+    page.get_by_role("link", name="端末認証キー一覧へ").click()
 
 
 def test_a_key_is_issued_renamed_reissued_stopped_unstopped_and_deleted(
@@ -167,3 +169,84 @@ def test_a_user_registers_a_key_and_is_shut_out_when_it_is_stopped(
     expect(row.locator(".status")).to_have_text("●利用中")
     sign_in(phone, "taro-a")
     expect(phone.get_by_role("heading", name="ホーム")).to_be_visible()
+
+
+def test_a_new_user_id_gets_its_key_in_one_path_and_the_key_works(
+    page, new_page, admin_a, users_a, contract_a, fill_contract, mailoutbox
+):
+    """利用者ID新規作成 → its 完了 page → 端末認証キー新規発行 with the login ID chosen →
+    the key's own page → the user signs in on a phone with the key from the mail."""
+    fill_contract(contract_a, 996)  # with users_a and the new one: 999, the limit
+    sign_in(page, "admin-a")
+    open_menu_item(page, "利用者ID管理")
+    page.get_by_role("link", name="利用者ID新規作成").click()
+    field(page, "ログインID").fill("kimura.s")
+    field(page, "パスワード").fill("Hn5vRt2Wq8")
+    field(page, "パスワード（確認）").fill("Hn5vRt2Wq8")
+    field(page, "メールアドレス").fill("kimura@keiri.example.jp")
+    field(page, "メールアドレス（確認）").fill("kimura@keiri.example.jp")
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_role("button", name="作成する").click()
+    expect(page.locator("[aria-current=step]")).to_contain_text("完了")
+    check_page(page, screenshot="user-created")
+
+    page.get_by_role("link", name="端末認証キー新規発行 kimura.s").click()
+    expect(page.get_by_role("radio", name="kimura.s")).to_be_checked()
+    expect(page.get_by_role("radio")).to_have_count(51)  # the first 50, and the one chosen
+    expect(page.locator(".field-group .help")).to_contain_text("絞り込んでください")
+    expect(field(page, "端末名")).to_have_attribute("placeholder", "端末-1")
+    check_page(page, screenshot="key-issue")
+
+    # Type-ahead: the list narrows as one types, and the chosen login ID stays chosen.
+    field(page, "ログインID・メールアドレスで検索").fill("bulk-")
+    expect(page.get_by_role("radio")).to_have_count(51)
+    field(page, "ログインID・メールアドレスで検索").fill("keiri")
+    expect(page.get_by_role("radio")).to_have_count(1)
+    expect(page.get_by_role("radio", name="kimura.s")).to_be_checked()
+    expect(page.locator("[data-picker-status]")).to_have_text("1件のログインIDを表示しています。")
+    check_page(page)
+    page.get_by_role("button", name="発行する").click()
+
+    # The key's own page: large, copyable, and what happens next.
+    expect(page.get_by_role("heading", name="端末認証キーを発行しました")).to_be_visible()
+    key = key_from_mail(mailoutbox[-1])
+    expect(page.locator("#issued-key")).to_have_text(key)
+    expect(page.locator("main")).to_contain_text("端末名を入力しなかったため「端末-1」としました。")
+    expect(page.get_by_role("heading", name="このあと利用者が行うこと")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="キーをコピー").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("コピーしました。")
+    assert page.evaluate("() => navigator.clipboard.readText()") == key
+    check_page(page, screenshot="key-issued")
+
+    # kimura.s, on a phone: the password, then the key; home.
+    phone = new_page(viewport={"width": 375, "height": 740}, user_agent=IPHONE)
+    sign_in(phone, "kimura.s", "Hn5vRt2Wq8")
+    expect(phone.get_by_role("heading", name="端末認証キーの入力")).to_be_visible()
+    field(phone, "端末認証キー").fill(key)
+    phone.get_by_role("button", name="登録してログイン").click()
+    expect(phone.get_by_role("heading", name="ホーム")).to_be_visible()
+
+    # The administrator's user list counts the key as in use.
+    open_menu_item(page, "利用者ID管理")
+    field(page, "検索（ログインID・メールアドレス・表示氏名）").fill("kimura")
+    page.get_by_role("button", name="表示").click()
+    row = page.get_by_role("row", name="kimura.s")
+    expect(row.locator(".key-states")).to_have_text(re.compile(r"●\s*利用中 1"))
+    check_page(page, screenshot="user-list-keys")
+
+
+def test_the_picker_works_without_javascript(new_page, admin_a, users_a, contract_a, fill_contract):
+    fill_contract(contract_a, 60)
+    page = new_page(java_script_enabled=False)
+    sign_in(page, "admin-a")
+    page.goto("/console/device-keys/issue/?login_id=hana-a")
+    expect(page.get_by_role("radio", name="hana-a")).to_be_checked()
+    field(page, "ログインID・メールアドレスで検索").fill("taro")
+    page.get_by_role("button", name="検索").click()
+    expect(page.get_by_role("radio")).to_have_count(2)  # taro-a, and hana-a still chosen
+    expect(page.get_by_role("radio", name="hana-a")).to_be_checked()
+    page.get_by_role("button", name="発行する").click()
+    expect(page.get_by_role("heading", name="端末認証キーを発行しました")).to_be_visible()
+    expect(page.get_by_role("button", name="キーをコピー")).to_be_hidden()
+    expect(page.locator("#issued-key")).to_have_text(re.compile(r"^\S{8}$"))

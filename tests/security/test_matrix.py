@@ -140,6 +140,7 @@ FILLERS = {
     ("csvimport:user-import-progress", "pk"): an_import_job,
     ("csvimport:user-import-report", "pk"): an_import_job,
     ("devicekeys:key-detail", "pk"): a_key,
+    ("devicekeys:key-issued", "pk"): a_key,
     ("devicekeys:key-rename", "pk"): a_key,
     ("devicekeys:key-reissue", "pk"): a_key,
     ("devicekeys:key-stop", "pk"): a_key,
